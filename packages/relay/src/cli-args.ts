@@ -1,0 +1,92 @@
+/**
+ * Command line and environment → relay options. Flags win over environment variables. Parsing uses
+ * Node's own `util.parseArgs` (strict: an unknown flag is an error that names it), so the CLI needs
+ * no dependency; every value is then checked by config.ts under the flag's own name.
+ */
+import { parseArgs } from 'node:util';
+import { ConfigError, DEFAULTS, LOG_LEVELS, NUMBER_LIMITS, parseInteger, resolveConfig, type RelayConfig } from './config.js';
+
+interface Flag {
+  key: keyof RelayConfig;
+  env: string;
+  arg: string;
+  help: string;
+}
+
+/** Every flag, its environment variable and its help line, in the order `--help` lists them. */
+export const FLAGS: Record<string, Flag> = {
+  upstream: { key: 'upstreams', env: 'NOW_PLAYING_UPSTREAM', arg: '<url>', help: 'Icecast base URL or full status-json URL; repeat for several (env: comma-separated)' },
+  port: { key: 'port', env: 'NOW_PLAYING_PORT', arg: '<n>', help: `port for HTTP and WebSocket (default ${DEFAULTS.port})` },
+  host: { key: 'host', env: 'NOW_PLAYING_HOST', arg: '<addr>', help: `address to listen on (default ${DEFAULTS.host}, every address)` },
+  'poll-interval': { key: 'pollInterval', env: 'NOW_PLAYING_POLL_INTERVAL', arg: '<ms>', help: `milliseconds between requests to each upstream (default ${DEFAULTS.pollInterval})` },
+  timeout: { key: 'requestTimeout', env: 'NOW_PLAYING_TIMEOUT', arg: '<ms>', help: `upstream request timeout (default ${DEFAULTS.requestTimeout})` },
+  'max-backoff': { key: 'maxBackoff', env: 'NOW_PLAYING_MAX_BACKOFF', arg: '<ms>', help: `longest wait between requests to a failing upstream (default ${DEFAULTS.maxBackoff})` },
+  heartbeat: { key: 'heartbeat', env: 'NOW_PLAYING_HEARTBEAT', arg: '<ms>', help: `heartbeat interval to clients (default ${DEFAULTS.heartbeat})` },
+  history: { key: 'historyLength', env: 'NOW_PLAYING_HISTORY', arg: '<n>', help: `previous tracks kept per station (default ${DEFAULTS.historyLength})` },
+  'log-level': { key: 'logLevel', env: 'NOW_PLAYING_LOG_LEVEL', arg: '<level>', help: `${LOG_LEVELS.join('|')} (default ${DEFAULTS.logLevel})` },
+  bundle: { key: 'bundlePath', env: 'NOW_PLAYING_BUNDLE', arg: '<file>', help: 'file served at /now-playing.js (default: the built @now-playing/element bundle, if found)' },
+};
+
+export const USAGE = `Usage: now-playing-relay --upstream <url> [options]
+
+Polls each Icecast upstream once for everyone and pushes changes to browsers over WebSocket
+(ws://host:port/ws?station=<id>). Every mount becomes a station, named after the mount (/live → live).
+
+Options:
+${Object.entries(FLAGS)
+  .map(([name, f]) => `  --${`${name} ${f.arg}`.padEnd(24)} ${f.help}`)
+  .join('\n')}
+  --help                     show this help
+  --version                  show the version
+
+Each option can also be set with its environment variable (flags win):
+${Object.entries(FLAGS)
+  .map(([name, f]) => `  ${f.env.padEnd(26)} --${name}`)
+  .join('\n')}
+
+Example:
+  now-playing-relay --upstream http://icecast.example:8000 --port 8080
+`;
+
+export type CliRequest = { kind: 'help' } | { kind: 'version' } | { kind: 'run'; config: RelayConfig };
+
+/** Parse argv (without node and the script) and the environment; throws ConfigError naming the flag. */
+export function parseCli(argv: string[], env: Record<string, string | undefined> = {}): CliRequest {
+  let parsed: ReturnType<typeof parseArgs<{ options: typeof parseOptions; strict: true; allowPositionals: false }>>;
+  try {
+    parsed = parseArgs({ args: argv, options: parseOptions, strict: true, allowPositionals: false });
+  } catch (error) {
+    // parseArgs' messages already name the flag ("Unknown option '--prot'").
+    throw new ConfigError('arguments', (error as Error).message);
+  }
+  const values = parsed.values as Record<string, string | string[] | boolean | undefined>;
+  if (values.help) return { kind: 'help' };
+  if (values.version) return { kind: 'version' };
+
+  const options: Record<string, unknown> = {};
+  const names: Partial<Record<keyof RelayConfig, string>> = {};
+  for (const [name, flag] of Object.entries(FLAGS)) {
+    const fromFlag = values[name];
+    const fromEnv = env[flag.env];
+    const label = fromFlag !== undefined ? `--${name}` : flag.env;
+    names[flag.key] = fromFlag !== undefined || fromEnv === undefined ? `--${name}` : flag.env;
+    if (name === 'upstream') {
+      const list = (fromFlag as string[] | undefined) ?? fromEnv?.split(/[\s,]+/).filter(Boolean);
+      if (list) options.upstreams = list;
+      continue;
+    }
+    const text = (fromFlag as string | undefined) ?? (fromEnv === '' ? undefined : fromEnv);
+    if (text === undefined) continue;
+    const limits = NUMBER_LIMITS[flag.key];
+    options[flag.key] = limits ? parseInteger(text, label, limits) : text;
+  }
+  return { kind: 'run', config: resolveConfig(options as { upstreams: string[] }, names) };
+}
+
+const parseOptions = {
+  ...Object.fromEntries(
+    Object.keys(FLAGS).map((name) => [name, name === 'upstream' ? { type: 'string', multiple: true } : { type: 'string' }]),
+  ),
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean' },
+} as Record<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string }>;

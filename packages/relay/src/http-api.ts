@@ -1,0 +1,130 @@
+/**
+ * The plain-HTTP side of the relay, for consumers that do not speak WebSocket (server-side renderers,
+ * scripts, uptime checks): `/healthz`, `/stations`, `/stations/<id>` with ETag and CORS, and the
+ * element's bundle at `/now-playing.js`.
+ */
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { WS_PATH } from '@now-playing/protocol';
+import type { Hub } from './hub.js';
+import type { Stations } from './stations.js';
+
+export interface HttpApiContext {
+  stations: Stations;
+  hub: Hub;
+  startedAt: Date;
+  /** The element's self-contained bundle, served at `/now-playing.js` when set. */
+  bundlePath?: string;
+}
+
+const CORS_HEADERS = {
+  'access-control-allow-origin': '*',
+  'access-control-allow-methods': 'GET, HEAD, OPTIONS',
+  'access-control-allow-headers': 'if-none-match',
+  'access-control-expose-headers': 'etag',
+  'access-control-max-age': '86400',
+};
+
+export function createHttpHandler(context: HttpApiContext): (req: IncomingMessage, res: ServerResponse) => void {
+  const { stations, hub } = context;
+  let bundle: Promise<{ body: Buffer; etag: string } | undefined> | undefined;
+
+  return (req, res) => {
+    const path = new URL(req.url ?? '/', 'http://relay').pathname;
+    if (req.method === 'OPTIONS') return send(res, 204, '', {});
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      return json(req, res, 405, { error: `method ${req.method} not allowed` }, { allow: 'GET, HEAD, OPTIONS' });
+    }
+
+    if (path === '/healthz') {
+      const upstreams = stations.health();
+      const ok = upstreams.every((u) => u.state === 'ok');
+      // 200 as long as the relay itself serves: a failing upstream is reported, not a reason to restart us.
+      return json(req, res, 200, {
+        status: ok ? 'ok' : 'degraded',
+        uptimeSeconds: Math.round((Date.now() - context.startedAt.getTime()) / 1000),
+        clients: hub.count(),
+        upstreams,
+      });
+    }
+
+    if (path === '/stations' || path === '/stations/') {
+      return json(req, res, 200, {
+        stations: stations.list().map((s) => ({
+          id: s.id,
+          name: s.state.station.name,
+          online: s.state.online,
+          stale: s.state.stale,
+          clients: hub.count(s.id),
+          href: `/stations/${encodeURIComponent(s.id)}`,
+          ws: `${WS_PATH}?station=${encodeURIComponent(s.id)}`,
+        })),
+      });
+    }
+
+    if (path.startsWith('/stations/')) {
+      const id = safeDecode(path.slice('/stations/'.length));
+      const station = id === undefined ? undefined : stations.get(id);
+      if (!station) return json(req, res, 404, { error: `unknown station ${JSON.stringify(id ?? path)}` });
+      const body = JSON.stringify(station.state);
+      const etag = `"${createHash('sha1').update(body).digest('base64url').slice(0, 22)}"`;
+      const headers = { etag, 'cache-control': 'no-cache' };
+      if (matchesEtag(req.headers['if-none-match'], etag)) return send(res, 304, '', headers);
+      return send(res, 200, req.method === 'HEAD' ? '' : body, { ...headers, 'content-type': 'application/json; charset=utf-8' });
+    }
+
+    if (path === '/now-playing.js' && context.bundlePath) {
+      bundle ??= loadBundle(context.bundlePath);
+      void bundle.then((file) => {
+        if (!file) return json(req, res, 404, { error: 'the element bundle is not built (pnpm build)' });
+        if (matchesEtag(req.headers['if-none-match'], file.etag)) return send(res, 304, '', { etag: file.etag });
+        send(res, 200, req.method === 'HEAD' ? '' : file.body, {
+          'content-type': 'text/javascript; charset=utf-8',
+          // An hour fresh, a day served stale while revalidating: long enough to spare the relay,
+          // short enough that a relay upgrade reaches every page the same day.
+          'cache-control': 'public, max-age=3600, stale-while-revalidate=86400',
+          etag: file.etag,
+        });
+      });
+      return;
+    }
+
+    return json(req, res, 404, { error: `no route for ${path}` });
+  };
+}
+
+async function loadBundle(path: string): Promise<{ body: Buffer; etag: string } | undefined> {
+  try {
+    const body = await readFile(path);
+    return { body, etag: `"${createHash('sha1').update(body).digest('base64url').slice(0, 22)}"` };
+  } catch {
+    return undefined;
+  }
+}
+
+function matchesEtag(header: string | undefined, etag: string): boolean {
+  if (!header) return false;
+  return header.split(',').some((tag) => {
+    const t = tag.trim();
+    return t === '*' || t === etag || t === `W/${etag}`;
+  });
+}
+
+function safeDecode(text: string): string | undefined {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function json(req: IncomingMessage, res: ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}): void {
+  const body = req.method === 'HEAD' ? '' : JSON.stringify(value);
+  send(res, status, body, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-cache', ...headers });
+}
+
+function send(res: ServerResponse, status: number, body: string | Buffer, headers: Record<string, string>): void {
+  res.writeHead(status, { ...CORS_HEADERS, ...headers });
+  res.end(body);
+}

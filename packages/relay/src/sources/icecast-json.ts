@@ -1,0 +1,175 @@
+/**
+ * Parsing Icecast's `/status-json.xsl`, quirks included (all seen on Icecast 2.4.4):
+ * - `icestats.source` is absent with no mounts, an object with one, an array with several;
+ * - a title of `-` is written as a bare `- ` (invalid JSON);
+ * - numeric-looking titles are written as bare numbers (`1999`, even `007`, which is invalid JSON);
+ * - control characters inside strings are written raw (invalid JSON).
+ * `repairIcecastJson` fixes those three at the token level (it never guesses at structure); anything
+ * still unparsable is rejected with the parser's reason.
+ */
+import { SourceError, type MountReading } from './source.js';
+
+/** Members whose value is text even when Icecast wrote it as a bare token. */
+const TEXT_KEYS = new Set([
+  'title',
+  'artist',
+  'album',
+  'genre',
+  'server_name',
+  'server_description',
+  'server_url',
+  'yp_currently_playing',
+]);
+
+const JSON_NUMBER = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
+
+export interface Repaired {
+  text: string;
+  /** What was repaired, for a debug log line; empty when the input was valid as it was. */
+  repairs: string[];
+}
+
+/** Make Icecast's almost-JSON parseable without changing any value that was already valid. */
+export function repairIcecastJson(input: string): Repaired {
+  const out: string[] = [];
+  const repairs = new Set<string>();
+  let lastString = '';
+  let key = '';
+  let i = 0;
+  while (i < input.length) {
+    const ch = input[i]!;
+    if (ch === '"') {
+      const end = scanString(input, i, out, repairs);
+      lastString = JSON.parse(out[out.length - 1]!) as string;
+      i = end;
+      continue;
+    }
+    if (ch === ':') {
+      key = lastString;
+      out.push(ch);
+      i++;
+      while (i < input.length && /\s/.test(input[i]!)) out.push(input[i++]!);
+      const next = input[i];
+      if (next === undefined || next === '"' || next === '{' || next === '[') continue;
+      // A bare value: read up to the next delimiter and decide whether it is a JSON literal.
+      let end = i;
+      while (end < input.length && !',}]'.includes(input[end]!)) end++;
+      const raw = input.slice(i, end).trim();
+      const literal = raw === 'true' || raw === 'false' || raw === 'null';
+      if (literal || (JSON_NUMBER.test(raw) && !TEXT_KEYS.has(key))) out.push(raw);
+      else {
+        out.push(JSON.stringify(raw));
+        repairs.add(`bare value for "${key}"`);
+      }
+      i = end;
+      continue;
+    }
+    out.push(ch);
+    i++;
+  }
+  return { text: out.join(''), repairs: [...repairs] };
+}
+
+/** Copy the string starting at `start` into `out` as valid JSON; return the index after its closing quote. */
+function scanString(input: string, start: number, out: string[], repairs: Set<string>): number {
+  let s = '"';
+  let i = start + 1;
+  while (i < input.length) {
+    const ch = input[i]!;
+    if (ch === '\\' && i + 1 < input.length) {
+      s += ch + input[i + 1];
+      i += 2;
+      continue;
+    }
+    if (ch === '"') {
+      out.push(s + '"');
+      return i + 1;
+    }
+    const code = ch.charCodeAt(0);
+    if (code < 0x20) {
+      s += `\\u${code.toString(16).padStart(4, '0')}`;
+      repairs.add('raw control character');
+    } else s += ch;
+    i++;
+  }
+  // Unterminated string: leave it unterminated so JSON.parse reports the truncation.
+  out.push(s);
+  return i;
+}
+
+/** Parse a status-json body into mount readings, or throw a SourceError saying why it is unusable. */
+export function parseIcecastStatus(body: string): { mounts: MountReading[]; repairs: string[] } {
+  const { text, repairs } = repairIcecastJson(body);
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (error) {
+    throw new SourceError('invalid JSON', { cause: error });
+  }
+  const icestats = (doc as { icestats?: unknown } | null)?.icestats;
+  if (!isObject(icestats)) throw new SourceError('no "icestats" object');
+  const source = icestats.source;
+  const list = source === undefined || source === null ? [] : Array.isArray(source) ? source : [source];
+  const mounts: MountReading[] = [];
+  for (const entry of list) {
+    const mount = isObject(entry) ? readMount(entry) : undefined;
+    if (mount) mounts.push(mount);
+    else repairs.push('skipped a source without a usable "listenurl"');
+  }
+  return { mounts, repairs };
+}
+
+function readMount(entry: Record<string, unknown>): MountReading | undefined {
+  const mount = mountOf(entry.listenurl);
+  if (!mount) return undefined;
+  const reading: MountReading = { mount };
+  setText(reading, 'name', entry.server_name);
+  setText(reading, 'description', entry.server_description);
+  setText(reading, 'genre', entry.genre);
+  setText(reading, 'url', entry.server_url);
+  setText(reading, 'title', entry.title);
+  setText(reading, 'artist', entry.artist);
+  const listeners = entry.listeners;
+  if (typeof listeners === 'number' && Number.isSafeInteger(listeners) && listeners >= 0) reading.listeners = listeners;
+  const bitrate = bitrateOf(entry);
+  if (bitrate !== undefined) reading.bitrate = bitrate;
+  return reading;
+}
+
+/** Icecast names a mount only through its listen URL (`http://host:8000/live` → `/live`). */
+function mountOf(listenurl: unknown): string | undefined {
+  if (typeof listenurl !== 'string') return undefined;
+  try {
+    const path = decodeURIComponent(new URL(listenurl).pathname);
+    return path.length > 1 ? path : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** `bitrate` is kbps; some encoders only send `audio_bitrate` (bps) or `ice-bitrate` (kbps). */
+function bitrateOf(entry: Record<string, unknown>): number | undefined {
+  const candidates: [unknown, number][] = [
+    [entry.bitrate, 1],
+    [entry['ice-bitrate'], 1],
+    [entry.audio_bitrate, 1000],
+  ];
+  for (const [value, divisor] of candidates) {
+    const n = typeof value === 'string' ? Number(value) : value;
+    if (typeof n === 'number' && Number.isFinite(n) && n > 0) return Math.round(n / divisor);
+  }
+  return undefined;
+}
+
+function setText<K extends 'name' | 'description' | 'genre' | 'url' | 'title' | 'artist'>(
+  reading: MountReading,
+  key: K,
+  value: unknown,
+): void {
+  if (typeof value === 'string') reading[key] = value;
+  else if (typeof value === 'number' && Number.isFinite(value)) reading[key] = String(value);
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

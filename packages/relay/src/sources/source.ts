@@ -1,0 +1,50 @@
+/**
+ * The one seam every upstream kind plugs into. A source knows how to talk to one upstream (Icecast's
+ * status-json today; in-stream ICY and Shoutcast later, as siblings of IcecastStatusSource) and reports
+ * what it read, mount by mount, in the raw vocabulary of a radio server. Normalising that into the
+ * NowPlaying model is not its job (see normalise.ts), so every source gets the same repairs.
+ */
+
+/** One mount as an upstream described it. Text is as received (entities, odd spacing and all). */
+export interface MountReading {
+  /** The mount path, with its leading slash (`/live`). */
+  mount: string;
+  name?: string;
+  description?: string;
+  genre?: string;
+  url?: string;
+  /** The display title as sent, usually `Artist - Title`. */
+  title?: string;
+  /** Only some upstreams send the artist separately (Icecast with Ogg/Opus mounts). */
+  artist?: string;
+  listeners?: number;
+  /** Kilobits per second. */
+  bitrate?: number;
+}
+
+export interface SourceListener {
+  /** A usable answer: every mount the upstream has right now (an empty list means no mounts). */
+  reading(mounts: MountReading[]): void;
+  /** The upstream failed or answered something unusable. `reason` is short and safe to show to clients. */
+  failure(reason: string, detail?: unknown): void;
+}
+
+export interface Source {
+  /** The URL this source reads, for logs and /healthz. */
+  readonly upstream: string;
+  /** Begin reading; the first reading or failure is reported as soon as it is known. */
+  start(listener: SourceListener): void;
+  /** Stop reading and abort anything in flight; resolves when nothing more will be reported. */
+  stop(): Promise<void>;
+}
+
+/** A failure with a reason meant for people (and for `staleReason` on the wire). */
+export class SourceError extends Error {
+  constructor(
+    readonly reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super(reason, options);
+    this.name = 'SourceError';
+  }
+}

@@ -1,0 +1,108 @@
+/**
+ * One station's state: the current NowPlaying, its sequence number and its history. Every mutation
+ * goes through `#commit`, which diffs the old state against the new one: no change, no message; a
+ * change becomes exactly one merge patch with the next `seq`.
+ */
+import {
+  PROTOCOL_VERSION,
+  diff,
+  type HistoryEntry,
+  type NowPlaying,
+  type PatchMessage,
+  type SnapshotMessage,
+} from '@now-playing/protocol';
+import { normaliseStationInfo, normaliseTrack } from './normalise.js';
+import type { MountReading } from './sources/source.js';
+
+export interface StationOptions {
+  /** How many previous tracks `history` keeps. */
+  historyLength: number;
+  /** Application heartbeat interval, announced in snapshots. */
+  heartbeat: number;
+  /** Injectable clock for tests. */
+  now?: () => Date;
+}
+
+export class Station {
+  #state: NowPlaying;
+  #seq = 1;
+  #snapshot: string | undefined;
+
+  constructor(
+    readonly id: string,
+    private readonly options: StationOptions,
+  ) {
+    this.#state = { station: { id }, online: false, stale: false, history: [] };
+  }
+
+  get state(): NowPlaying {
+    return this.#state;
+  }
+
+  get seq(): number {
+    return this.#seq;
+  }
+
+  /** The snapshot message, serialised once per `seq` however many clients (re)connect. */
+  snapshotText(): string {
+    this.#snapshot ??= JSON.stringify(this.snapshot());
+    return this.#snapshot;
+  }
+
+  snapshot(): SnapshotMessage {
+    const { id, options } = this;
+    return { type: 'snapshot', v: PROTOCOL_VERSION, station: id, seq: this.#seq, heartbeat: options.heartbeat, data: this.#state };
+  }
+
+  /** The upstream answered and lists this mount. */
+  applyReading(reading: MountReading): PatchMessage | undefined {
+    const previous = this.#state;
+    const next: NowPlaying = {
+      station: normaliseStationInfo(this.id, reading),
+      online: true,
+      stale: false,
+      history: previous.history,
+    };
+    const track = normaliseTrack(reading.title, reading.artist);
+    if (track) next.track = track;
+    if (reading.listeners !== undefined) next.listeners = reading.listeners;
+    if (reading.bitrate !== undefined) next.bitrate = reading.bitrate;
+
+    if (track?.text === previous.track?.text) {
+      if (previous.startedAt !== undefined) next.startedAt = previous.startedAt;
+    } else {
+      if (track) next.startedAt = this.#now().toISOString();
+      if (previous.track && previous.startedAt) next.history = this.#pushHistory(previous.track, previous.startedAt);
+    }
+    return this.#commit(next);
+  }
+
+  /** The upstream answered but no longer lists this mount: off air. The last track stays for context. */
+  markOffline(): PatchMessage | undefined {
+    const { listeners: _gone, staleReason: _fresh, ...rest } = this.#state;
+    return this.#commit({ ...rest, online: false, stale: false });
+  }
+
+  /** The upstream failed: keep every field, say it may be out of date, and why. */
+  markStale(reason: string): PatchMessage | undefined {
+    return this.#commit({ ...this.#state, stale: true, staleReason: reason });
+  }
+
+  #pushHistory(track: NowPlaying['track'] & object, startedAt: string): HistoryEntry[] {
+    const entry: HistoryEntry = { ...track, startedAt };
+    return [entry, ...this.#state.history].slice(0, this.options.historyLength);
+  }
+
+  #commit(next: NowPlaying): PatchMessage | undefined {
+    const patch = diff(this.#state, next);
+    if (patch === undefined) return undefined;
+    this.#state = next;
+    this.#seq += 1;
+    this.#snapshot = undefined;
+    return { type: 'patch', station: this.id, seq: this.#seq, patch };
+  }
+
+  #now(): Date {
+    return this.options.now?.() ?? new Date();
+  }
+}
