@@ -40,7 +40,7 @@ export function repairIcecastJson(input: string): Repaired {
     const ch = input[i]!;
     if (ch === '"') {
       const end = scanString(input, i, out, repairs);
-      lastString = JSON.parse(out[out.length - 1]!) as string;
+      lastString = decodeJsonString(out[out.length - 1]!);
       i = end;
       continue;
     }
@@ -95,6 +95,15 @@ function scanString(input: string, start: number, out: string[], repairs: Set<st
   // Unterminated string: leave it unterminated so JSON.parse reports the truncation.
   out.push(s);
   return i;
+}
+
+/** The value of a JSON string token; '' for a token that is not one (unterminated, bad escape). */
+function decodeJsonString(token: string): string {
+  try {
+    return JSON.parse(token) as string;
+  } catch {
+    return '';
+  }
 }
 
 /** Parse a status-json body into mount readings, or throw a SourceError saying why it is unusable. */

@@ -1,0 +1,105 @@
+/** Test harness: a real fake Icecast on a loopback port, a real relay, real `ws` clients. */
+import { startFakeIcecast, type FakeIcecast, type MountState } from '@now-playing/fake-icecast';
+import type { ServerMessage } from '@now-playing/protocol';
+import { WebSocket, type ClientOptions } from 'ws';
+import { createRelay, type Relay, type RelayOptions } from '../src/index.js';
+
+export interface Stack {
+  fake: FakeIcecast;
+  relay: Relay;
+  wsUrl: (station?: string) => string;
+  close: () => Promise<void>;
+}
+
+/** Fast timings so failure and recovery happen within a test's time. */
+export const FAST = { pollInterval: 100, requestTimeout: 300, maxBackoff: 400, heartbeat: 1000 } as const;
+
+export async function startStack(
+  mounts: Record<string, MountState> = { '/live': { title: 'Artist - First', serverName: 'Live' } },
+  options: Partial<RelayOptions> = {},
+): Promise<Stack> {
+  const fake = await startFakeIcecast({ mounts });
+  const relay = createRelay({ upstreams: [fake.url], host: '127.0.0.1', port: 0, logLevel: 'silent', ...FAST, ...options });
+  await relay.start();
+  const wsUrl = (station?: string) =>
+    `ws://127.0.0.1:${relay.address.port}/ws${station === undefined ? '' : `?station=${encodeURIComponent(station)}`}`;
+  return {
+    fake,
+    relay,
+    wsUrl,
+    close: async () => {
+      await relay.stop(500);
+      await fake.close();
+    },
+  };
+}
+
+/** A `ws` client that queues every message so tests can await them in order. */
+export class TestClient {
+  readonly ws: WebSocket;
+  readonly messages: ServerMessage[] = [];
+  readonly closed: Promise<{ code: number; reason: string }>;
+  #waiters: (() => void)[] = [];
+  #read = 0;
+
+  constructor(url: string, options?: ClientOptions) {
+    this.ws = new WebSocket(url, options);
+    this.ws.on('message', (data) => {
+      this.messages.push(JSON.parse(data.toString()) as ServerMessage);
+      for (const wake of this.#waiters.splice(0)) wake();
+    });
+    this.ws.on('error', () => {});
+    this.closed = new Promise((resolve) => this.ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+  }
+
+  static async open(url: string, options?: ClientOptions): Promise<TestClient> {
+    const client = new TestClient(url, options);
+    await new Promise<void>((resolve, reject) => {
+      client.ws.once('open', () => resolve());
+      client.ws.once('error', reject);
+    });
+    return client;
+  }
+
+  /** The next unread message of the given type (skipping others, pings by default), within `timeout` ms. */
+  async next<T extends ServerMessage['type']>(
+    type: T,
+    timeout = 3000,
+  ): Promise<Extract<ServerMessage, { type: T }>> {
+    const deadline = Date.now() + timeout;
+    for (;;) {
+      while (this.#read < this.messages.length) {
+        const message = this.messages[this.#read++]!;
+        if (message.type === type) return message as Extract<ServerMessage, { type: T }>;
+      }
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`no ${type} message within ${timeout} ms (got ${JSON.stringify(this.messages.slice(-3))})`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.#waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+  }
+
+  send(value: unknown): void {
+    this.ws.send(typeof value === 'string' ? value : JSON.stringify(value));
+  }
+
+  close(): void {
+    this.ws.close();
+  }
+}
+
+/** Wait until `check` returns true, polling every 20 ms, for at most `timeout` ms. */
+export async function waitFor(check: () => boolean, timeout = 3000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + timeout;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,0 +1,70 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { startStack, waitFor, type Stack } from './helpers.js';
+
+let stack: Stack | undefined;
+afterEach(async () => {
+  await stack?.close();
+  stack = undefined;
+});
+const base = () => `http://127.0.0.1:${stack!.relay.address.port}`;
+
+describe('HTTP API', () => {
+  it('GET /stations/<id>: the current NowPlaying with ETag, 304 on If-None-Match, CORS', async () => {
+    stack = await startStack({ '/live': { title: 'A - One', serverName: 'Live' } });
+    const res = await fetch(`${base()}/stations/live`, { headers: { origin: 'https://station.example' } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('access-control-allow-origin')).toBe('*');
+    expect(res.headers.get('content-type')).toContain('application/json');
+    const etag = res.headers.get('etag');
+    expect(etag).toMatch(/^".+"$/);
+    const body = (await res.json()) as { track: { text: string }; station: { name: string } };
+    expect(body).toMatchObject({ station: { id: 'live', name: 'Live' }, track: { text: 'A - One' } });
+
+    const cached = await fetch(`${base()}/stations/live`, { headers: { 'if-none-match': etag! } });
+    expect(cached.status).toBe(304);
+
+    stack.fake.setTitle('/live', 'B - Two');
+    await waitFor(() => stack!.relay.stations.get('live')!.state.track?.text === 'B - Two');
+    const changed = await fetch(`${base()}/stations/live`, { headers: { 'if-none-match': etag! } });
+    expect(changed.status).toBe(200);
+    expect(changed.headers.get('etag')).not.toBe(etag);
+  });
+
+  it('answers CORS preflight', async () => {
+    stack = await startStack();
+    const res = await fetch(`${base()}/stations/live`, { method: 'OPTIONS' });
+    expect(res.status).toBe(204);
+    expect(res.headers.get('access-control-allow-methods')).toContain('GET');
+    expect(res.headers.get('access-control-allow-headers')).toContain('if-none-match');
+  });
+
+  it('GET /stations lists stations; ids with slashes work', async () => {
+    stack = await startStack({ '/live': { title: 'x', serverName: 'Live' }, '/radio/hq.mp3': { title: 'y' } });
+    const list = (await (await fetch(`${base()}/stations`)).json()) as { stations: { id: string; href: string; ws: string }[] };
+    expect(list.stations.map((s) => s.id).sort()).toEqual(['live', 'radio/hq.mp3']);
+    const hq = list.stations.find((s) => s.id === 'radio/hq.mp3')!;
+    expect(hq.ws).toBe('/ws?station=radio%2Fhq.mp3');
+    expect(((await (await fetch(`${base()}${hq.href}`)).json()) as { track: { text: string } }).track.text).toBe('y');
+  });
+
+  it('GET /healthz reports per-upstream state', async () => {
+    stack = await startStack();
+    const ok = (await (await fetch(`${base()}/healthz`)).json()) as Record<string, unknown>;
+    expect(ok).toMatchObject({ status: 'ok', clients: 0, upstreams: [{ url: stack.fake.statusUrl, state: 'ok', stations: ['live'] }] });
+    stack.fake.setFault({ kind: 'http-error', status: 500 });
+    await waitFor(() => stack!.relay.stations.get('live')!.state.stale);
+    const bad = await fetch(`${base()}/healthz`);
+    expect(bad.status).toBe(200);
+    expect(await bad.json()).toMatchObject({ status: 'degraded', upstreams: [{ state: 'failing', lastError: 'HTTP 500' }] });
+  });
+
+  it('unknown routes and stations are 404 with a JSON reason; other methods 405', async () => {
+    stack = await startStack();
+    const missing = await fetch(`${base()}/stations/nope`);
+    expect(missing.status).toBe(404);
+    expect(await missing.json()).toEqual({ error: 'unknown station "nope"' });
+    expect((await fetch(`${base()}/stations/%E0%A4%A`)).status).toBe(404);
+    expect((await fetch(`${base()}/elsewhere`)).status).toBe(404);
+    expect((await fetch(`${base()}/stations`, { method: 'POST' })).status).toBe(405);
+  });
+});
