@@ -1,0 +1,74 @@
+/** The built CLI as a user runs it: a real process, real signals. Needs `pnpm build` (the test script runs it first). */
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { startFakeIcecast, type FakeIcecast } from '@now-playing/fake-icecast';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { TestClient } from './helpers.js';
+
+const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+
+function run(args: string[], env: Record<string, string> = {}) {
+  const child = spawn(process.execPath, [cli, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, exited, out: () => stdout, err: () => stderr };
+}
+
+let fake: FakeIcecast | undefined;
+afterEach(async () => {
+  await fake?.close();
+  fake = undefined;
+});
+
+beforeAll(() => {
+  if (!existsSync(cli)) throw new Error(`${cli} is missing: run pnpm build first`);
+});
+
+describe('now-playing-relay CLI', () => {
+  it.each([
+    [['--upstream', 'http://h', '--port', 'abc'], '--port: expected a whole number'],
+    [['--upstream', 'nope'], '--upstream: "nope" is not a URL'],
+    [['--bogus'], "Unknown option '--bogus'"],
+    [[], '--upstream: at least one upstream is required'],
+  ])('%j exits 2 naming the problem', async (args, message) => {
+    const proc = run(args);
+    expect(await proc.exited).toBe(2);
+    expect(proc.err()).toContain(message);
+    expect(proc.err()).toContain('--help');
+  });
+
+  it('--help prints usage and exits 0', async () => {
+    const proc = run(['--help']);
+    expect(await proc.exited).toBe(0);
+    expect(proc.out()).toContain('Usage: now-playing-relay --upstream <url>');
+  });
+
+  it('serves snapshots, then SIGTERM closes clients with 1001 and exits 0', async () => {
+    fake = await startFakeIcecast({ mounts: { '/live': { title: 'Cli - Test' } } });
+    const proc = run(['--upstream', fake.url, '--port', '0', '--host', '127.0.0.1', '--log-level', 'silent']);
+    const deadline = Date.now() + 5000;
+    while (!/listening on (\S+)/.test(proc.out())) {
+      if (Date.now() > deadline) throw new Error(`no listening line: ${proc.out()} ${proc.err()}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const url = /listening on (http:\/\/\S+)/.exec(proc.out())![1]!;
+    const client = await TestClient.open(`${url.replace('http', 'ws')}/ws`);
+    expect((await client.next('snapshot')).data.track?.text).toBe('Cli - Test');
+    const started = Date.now();
+    proc.child.kill('SIGTERM');
+    expect((await client.closed).code).toBe(1001);
+    expect(await proc.exited).toBe(0);
+    expect(Date.now() - started).toBeLessThan(3000);
+  });
+
+  it('a port in use is a clear error, not a stack trace', async () => {
+    fake = await startFakeIcecast();
+    const proc = run(['--upstream', fake.url, '--port', String(fake.port), '--host', '127.0.0.1', '--log-level', 'silent']);
+    expect(await proc.exited).toBe(1);
+    expect(proc.err()).toContain(`cannot listen on 127.0.0.1 port ${fake.port}`);
+  });
+});
