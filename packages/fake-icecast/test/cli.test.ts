@@ -1,0 +1,73 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { describe, it, expect } from 'vitest';
+import { parseCliArgs, UsageError } from '../src/cli-args.js';
+
+const CLI = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
+
+function runCli(args: string[]) {
+  const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { cwd: ROOT });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
+  const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+  const timer = setTimeout(() => child.kill('SIGKILL'), 4500);
+  exited.finally(() => clearTimeout(timer));
+  return { child, exited, stdout: () => stdout, stderr: () => stderr };
+}
+
+describe('parseCliArgs', () => {
+  it('has defaults', () => {
+    expect(parseCliArgs([])).toEqual({ help: false, port: 8000, host: '127.0.0.1', mounts: ['/live'] });
+  });
+
+  it('reads every flag; --mount repeats and gains a slash', () => {
+    expect(parseCliArgs(['--port', '0', '--host', '::1', '--mount', '/a', '--mount=b', '--title', 'T'])).toEqual({
+      help: false,
+      port: 0,
+      host: '::1',
+      mounts: ['/a', '/b'],
+      title: 'T',
+    });
+    expect(parseCliArgs(['--help']).help).toBe(true);
+  });
+
+  it.each([
+    [['--port', 'abc'], '--port must be an integer from 0 to 65535, got "abc"'],
+    [['--port', '65536'], '--port'],
+    [['--port', '-1'], '--port'],
+    [['--port'], '--port'],
+    [['--nope'], '--nope'],
+    [['--mount', '/'], '--mount'],
+    [['--mount', '/a', '--mount', 'a'], '--mount /a is given twice'],
+    [['--host', ''], '--host'],
+    [['extra'], 'extra'],
+  ])('rejects %j naming the problem', (args, message) => {
+    expect(() => parseCliArgs(args)).toThrow(UsageError);
+    expect(() => parseCliArgs(args)).toThrow(message);
+  });
+});
+
+describe('fake-icecast CLI', () => {
+  it('exits 2 on a bad flag, naming it', async () => {
+    const run = runCli(['--port', 'abc']);
+    const [code] = await run.exited;
+    expect(code).toBe(2);
+    expect(run.stderr()).toContain('fake-icecast: --port must be an integer from 0 to 65535, got "abc"');
+  }, 5000);
+
+  it('serves the given mounts and exits 0 on SIGTERM', async () => {
+    const run = runCli(['--port', '0', '--mount', '/live', '--mount', '/two', '--title', 'Hello – World']);
+    await expect.poll(run.stdout, { timeout: 4000 }).toMatch(/\n$/);
+    const match = /^fake-icecast listening on (http:\/\/127\.0\.0\.1:\d+) \(mounts: \/live, \/two\)\n$/.exec(run.stdout());
+    expect(match).not.toBeNull();
+    const body = await (await fetch(`${match![1]}/status-json.xsl`, { signal: AbortSignal.timeout(2000) })).text();
+    expect(body).toContain('"title":"Hello &#8211; World"');
+    expect(JSON.parse(body).icestats.source).toHaveLength(2);
+    run.child.kill('SIGTERM');
+    expect(await run.exited).toEqual([0, null]);
+  }, 5000);
+});
