@@ -24,7 +24,7 @@ export const FLAGS: Record<string, Flag> = {
   heartbeat: { key: 'heartbeat', env: 'NOW_PLAYING_HEARTBEAT', arg: '<ms>', help: `heartbeat interval to clients (default ${DEFAULTS.heartbeat})` },
   history: { key: 'historyLength', env: 'NOW_PLAYING_HISTORY', arg: '<n>', help: `previous tracks kept per station (default ${DEFAULTS.historyLength})` },
   'log-level': { key: 'logLevel', env: 'NOW_PLAYING_LOG_LEVEL', arg: '<level>', help: `${LOG_LEVELS.join('|')} (default ${DEFAULTS.logLevel})` },
-  bundle: { key: 'bundlePath', env: 'NOW_PLAYING_BUNDLE', arg: '<file>', help: 'file served at /now-playing.js (default: the built @now-playing/element bundle, if found)' },
+  bundle: { key: 'bundleDir', env: 'NOW_PLAYING_BUNDLE', arg: '<dir>', help: 'folder with the element bundles served at /now-playing.js (default: @now-playing/element\'s)' },
 };
 
 export const USAGE = `Usage: now-playing-relay --upstream <url> [options]

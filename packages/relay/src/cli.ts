@@ -2,6 +2,7 @@
 /** `now-playing-relay`: run the relay until SIGTERM/SIGINT, then shut down gracefully and exit 0. */
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { parseCli, USAGE } from './cli-args.js';
 import { ConfigError } from './config.js';
 import { createLogger } from './logger.js';
@@ -29,7 +30,7 @@ async function main(): Promise<number> {
   }
 
   const config = request.config;
-  config.bundlePath ??= findElementBundle();
+  config.bundleDir ??= findElementBundles();
   const log = createLogger(config.logLevel);
   const relay = createRelay(config, { logger: log });
   try {
@@ -56,11 +57,11 @@ async function main(): Promise<number> {
   return 0;
 }
 
-/** The element's self-contained bundle, when @now-playing/element is installed beside the relay. */
-function findElementBundle(): string | undefined {
+/** The folder of the element's self-contained bundles, from the installed @now-playing/element. */
+function findElementBundles(): string | undefined {
   try {
     const path = require.resolve('@now-playing/element/now-playing.js');
-    return existsSync(path) ? path : undefined;
+    return existsSync(path) ? dirname(path) : undefined;
   } catch {
     return undefined;
   }

@@ -27,8 +27,11 @@ export interface RelayConfig {
   maxBufferedBytes: number;
   /** pino level: fatal, error, warn, info, debug, trace or silent. */
   logLevel: string;
-  /** A file served at `GET /now-playing.js` (the element's self-contained bundle); none when absent. */
-  bundlePath?: string;
+  /**
+   * A folder holding the element's self-contained bundles (`now-playing.js`, `now-playing.iife.js`),
+   * served at `GET /now-playing.js` and `GET /now-playing.iife.js`; not served when absent.
+   */
+  bundleDir?: string;
 }
 
 export type RelayOptions = Partial<RelayConfig> & Pick<RelayConfig, 'upstreams'>;

@@ -1,11 +1,12 @@
 /**
  * The plain-HTTP side of the relay, for consumers that do not speak WebSocket (server-side renderers,
  * scripts, uptime checks): `/healthz`, `/stations`, `/stations/<id>` with ETag and CORS, and the
- * element's bundle at `/now-playing.js`.
+ * element's bundle at `/now-playing.js` (and `/now-playing.iife.js` for classic scripts).
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { join } from 'node:path';
 import { WS_PATH } from '@now-playing/protocol';
 import type { Hub } from './hub.js';
 import type { Stations } from './stations.js';
@@ -14,9 +15,12 @@ export interface HttpApiContext {
   stations: Stations;
   hub: Hub;
   startedAt: Date;
-  /** The element's self-contained bundle, served at `/now-playing.js` when set. */
-  bundlePath?: string;
+  /** The folder of the element's self-contained bundles, served at `/now-playing.js` and `/now-playing.iife.js`. */
+  bundleDir?: string;
 }
+
+/** The element's bundles (ES module and classic script), served from `bundleDir`. */
+const BUNDLE_FILES = new Set(['/now-playing.js', '/now-playing.iife.js']);
 
 const CORS_HEADERS = {
   'access-control-allow-origin': '*',
@@ -28,7 +32,7 @@ const CORS_HEADERS = {
 
 export function createHttpHandler(context: HttpApiContext): (req: IncomingMessage, res: ServerResponse) => void {
   const { stations, hub } = context;
-  let bundle: Promise<{ body: Buffer; etag: string } | undefined> | undefined;
+  const bundles = new Map<string, Promise<{ body: Buffer; etag: string } | undefined>>();
 
   return (req, res) => {
     const path = new URL(req.url ?? '/', 'http://relay').pathname;
@@ -74,10 +78,14 @@ export function createHttpHandler(context: HttpApiContext): (req: IncomingMessag
       return send(res, 200, req.method === 'HEAD' ? '' : body, { ...headers, 'content-type': 'application/json; charset=utf-8' });
     }
 
-    if (path === '/now-playing.js' && context.bundlePath) {
-      bundle ??= loadBundle(context.bundlePath);
+    if (BUNDLE_FILES.has(path) && context.bundleDir) {
+      let bundle = bundles.get(path);
+      if (!bundle) bundles.set(path, (bundle = loadBundle(join(context.bundleDir, path))));
       void bundle.then((file) => {
-        if (!file) return json(req, res, 404, { error: 'the element bundle is not built (pnpm build)' });
+        if (!file) {
+          bundles.delete(path); // look again next time: it may be built while the relay runs
+          return json(req, res, 404, { error: 'the element bundle is not built (pnpm build)' });
+        }
         if (matchesEtag(req.headers['if-none-match'], file.etag)) return send(res, 304, '', { etag: file.etag });
         send(res, 200, req.method === 'HEAD' ? '' : file.body, {
           'content-type': 'text/javascript; charset=utf-8',

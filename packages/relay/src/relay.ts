@@ -60,7 +60,7 @@ export class Relay {
       stations: this.stations,
       hub: this.hub,
       startedAt: new Date(),
-      ...(config.bundlePath ? { bundlePath: config.bundlePath } : {}),
+      ...(config.bundleDir ? { bundleDir: config.bundleDir } : {}),
     });
     this.#server = createServer(handler);
     this.#server.on('upgrade', (req, socket, head) => this.#ws.handleUpgrade(req, socket, head));

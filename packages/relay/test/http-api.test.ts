@@ -68,3 +68,31 @@ describe('HTTP API', () => {
     expect((await fetch(`${base()}/stations`, { method: 'POST' })).status).toBe(405);
   });
 });
+
+describe('GET /now-playing.js', () => {
+  it('serves the element bundles from bundleDir with CORS, long cache and ETag', async () => {
+    const { mkdtemp, writeFile } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const dir = await mkdtemp(`${tmpdir()}/np-bundle-`);
+    await writeFile(`${dir}/now-playing.js`, 'export const esm = 1;');
+    await writeFile(`${dir}/now-playing.iife.js`, 'var classic = 1;');
+    stack = await startStack(undefined, { bundleDir: dir });
+    const res = await fetch(`${base()}/now-playing.js`);
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe('export const esm = 1;');
+    expect(res.headers.get('content-type')).toContain('text/javascript');
+    expect(res.headers.get('access-control-allow-origin')).toBe('*');
+    expect(res.headers.get('cache-control')).toMatch(/max-age=\d+/);
+    const again = await fetch(`${base()}/now-playing.js`, { headers: { 'if-none-match': res.headers.get('etag')! } });
+    expect(again.status).toBe(304);
+    expect(await (await fetch(`${base()}/now-playing.iife.js`)).text()).toBe('var classic = 1;');
+    expect((await fetch(`${base()}/other.js`)).status).toBe(404);
+  });
+
+  it('a missing bundle is a 404 that says how to build it', async () => {
+    stack = await startStack(undefined, { bundleDir: '/nonexistent' });
+    const res = await fetch(`${base()}/now-playing.js`);
+    expect(res.status).toBe(404);
+    expect(((await res.json()) as { error: string }).error).toContain('pnpm build');
+  });
+});
