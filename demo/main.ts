@@ -1,0 +1,63 @@
+// The demo page: <now-playing> imported as an ES module (the bundler path), pointed at the relay
+// that demo/start.ts started, plus controls that drive the fake station's control API.
+import '@now-playing/element';
+import type { NowPlayingElement } from '@now-playing/element';
+
+const relay = import.meta.env.VITE_RELAY_URL ?? 'http://localhost:8080';
+const fake = import.meta.env.VITE_FAKE_URL ?? 'http://localhost:8000';
+const ws = `${relay.replace(/^http/, 'ws')}/ws`;
+
+const $ = <T extends HTMLElement>(selector: string) => document.querySelector<T>(selector)!;
+for (const el of document.querySelectorAll<NowPlayingElement>('now-playing')) el.src = ws;
+
+const main = $<NowPlayingElement>('#main');
+main.addEventListener('now-playing-status', (event) => {
+  const { status } = (event as CustomEvent<{ status: string }>).detail;
+  $('#status').textContent = status;
+  document.body.dataset.status = status;
+});
+const showDetails = () => {
+  const state = main.nowPlaying;
+  $('#listeners').textContent = state?.listeners === undefined ? '–' : String(state.listeners);
+  $('#since').textContent = state?.startedAt ? new Date(state.startedAt).toLocaleTimeString() : '–';
+  // Text only: metadata never becomes markup.
+  $('#history').replaceChildren(
+    ...(state?.history ?? []).map((entry) => {
+      const li = document.createElement('li');
+      li.textContent = `${entry.text} (${new Date(entry.startedAt).toLocaleTimeString()})`;
+      return li;
+    }),
+  );
+};
+main.addEventListener('now-playing-change', showDetails);
+setInterval(showDetails, 1000); // listener counts change without a track change
+
+async function control(method: string, path: string, body?: unknown): Promise<void> {
+  await fetch(`${fake}${path}`, {
+    method,
+    headers: { 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+}
+
+$('#title-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  void control('PUT', '/control/mounts/live', { title: $<HTMLInputElement>('#title').value });
+});
+for (const button of document.querySelectorAll<HTMLButtonElement>('[data-title]')) {
+  button.addEventListener('click', () => void control('PUT', '/control/mounts/live', { title: button.dataset.title }));
+}
+$('[data-listeners]').addEventListener('click', () =>
+  void control('PUT', '/control/mounts/live', { listeners: (main.nowPlaying?.listeners ?? 0) + 1 }),
+);
+$('#add-second').addEventListener('click', async () => {
+  await control('PUT', '/control/mounts/second', { title: 'Second Stream - Night Shift', serverName: 'Radio Example 2' });
+  $('#second-box').hidden = false;
+});
+$('#remove-second').addEventListener('click', () => void control('DELETE', '/control/mounts/second'));
+$('#down').addEventListener('click', () => void control('PUT', '/control/fault', { kind: 'http-error', status: 500 }));
+$('#up').addEventListener('click', () => void control('DELETE', '/control/fault'));
+
+$('#snippet').textContent = `<script type="module" src="${relay}/now-playing.js"></script>
+<now-playing station="live">Radio Example</now-playing>`;
+$<HTMLAnchorElement>('#script-tag-link').href = `./script-tag.html?relay=${encodeURIComponent(relay)}`;
