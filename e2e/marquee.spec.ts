@@ -1,0 +1,67 @@
+import type { Locator } from '@playwright/test';
+import { expect, openStationPage, test, textPart } from './support/fixtures.js';
+
+const LONG = 'Godspeed You! Black Emperor - Storm (Lift Yr. Skinny Fists Like Antennas to Heaven), a title far too long for the box';
+
+const runningAnimations = (element: Locator) =>
+  element.evaluate((el) => el.shadowRoot!.getAnimations().filter((a) => a.playState === 'running').length);
+
+test.describe('scroll="auto"', () => {
+  test('long text scrolls, seamlessly: two copies, the second hidden from screen readers', async ({ page, stack }) => {
+    await stack.fake.setTitle('/live', LONG);
+    await openStationPage(page, stack, `<now-playing style="width: 240px" src="${stack.relay.wsUrl}"></now-playing>`);
+    const element = page.locator('now-playing');
+    await expect(element).toHaveAttribute('data-scrolling', '');
+    expect(await runningAnimations(element)).toBe(1);
+    await expect(element.locator('.copy')).toHaveAttribute('aria-hidden', 'true');
+    const [first, copy] = await element.locator('.text').allTextContents();
+    expect(copy).toBe(first);
+    // Compositor-only: the animation moves the track with a transform, nothing else.
+    const properties = await element.evaluate((el) =>
+      ((el.shadowRoot!.getAnimations()[0] as CSSAnimation).effect as KeyframeEffect).getKeyframes().flatMap((k) => Object.keys(k)),
+    );
+    expect(properties.filter((p) => !['offset', 'easing', 'composite', 'computedOffset'].includes(p))).toEqual(['transform', 'transform']);
+  });
+
+  test('short text does not scroll', async ({ page, stack }) => {
+    await openStationPage(page, stack, `<now-playing style="width: 600px" src="${stack.relay.wsUrl}"></now-playing>`);
+    const element = page.locator('now-playing');
+    await expect(textPart(element)).toHaveText('Nina Simone – Feeling Good');
+    await page.waitForTimeout(200); // the scroll decision is made on the next frame
+    await expect(element).not.toHaveAttribute('data-scrolling');
+    expect(await runningAnimations(element)).toBe(0);
+  });
+
+  test('text that grows too long starts scrolling; text that shrinks stops', async ({ page, stack }) => {
+    await openStationPage(page, stack, `<now-playing style="width: 300px" src="${stack.relay.wsUrl}"></now-playing>`);
+    const element = page.locator('now-playing');
+    await expect(textPart(element)).toHaveText('Nina Simone – Feeling Good');
+    await stack.fake.setTitle('/live', LONG);
+    await expect(element).toHaveAttribute('data-scrolling', '');
+    await stack.fake.setTitle('/live', 'Short - One');
+    await expect(element).not.toHaveAttribute('data-scrolling');
+  });
+});
+
+test.describe('prefers-reduced-motion: reduce', () => {
+  test('nothing animates; the full text stays available', async ({ page, stack }) => {
+    await page.emulateMedia({ reducedMotion: 'reduce' });
+    await stack.fake.setTitle('/live', LONG);
+    await openStationPage(page, stack, `<now-playing style="width: 240px" src="${stack.relay.wsUrl}" format="{text}"></now-playing>`);
+    const element = page.locator('now-playing');
+    await expect(textPart(element)).toHaveText(LONG);
+    await page.waitForTimeout(300);
+    expect(await runningAnimations(element)).toBe(0);
+    await expect(element).not.toHaveAttribute('data-scrolling');
+    await expect(textPart(element)).toHaveAttribute('title', LONG);
+  });
+
+  test('scroll="always" still does not animate', async ({ page, stack }) => {
+    await page.emulateMedia({ reducedMotion: 'reduce' });
+    await openStationPage(page, stack, `<now-playing scroll="always" src="${stack.relay.wsUrl}"></now-playing>`);
+    const element = page.locator('now-playing');
+    await expect(textPart(element)).toHaveText('Nina Simone – Feeling Good');
+    await page.waitForTimeout(300);
+    expect(await runningAnimations(element)).toBe(0);
+  });
+});
