@@ -1,8 +1,67 @@
-import { defineConfig } from 'vite';
+import { defineConfig, type Plugin } from 'vite';
+
+/** Keeps a replaced piece of code on as many lines as it had, so the source map stays line-accurate. */
+const sameLines = (original: string, replacement: string) => replacement + '\n'.repeat(original.split('\n').length - 1);
+
+/**
+ * Collapses the whitespace of `/* css *\/` template literals (the element's styles) at build time, as
+ * lit's own builds do. Only whitespace and comments go; what a selector or value means does not change.
+ */
+function minifyCss(): Plugin {
+  return {
+    name: 'now-playing:minify-css',
+    enforce: 'pre',
+    transform(code, id) {
+      if (!id.endsWith('/src/styles.ts')) return;
+      const minified = code.replace(/\/\* css \*\/ `([^`]*)`/g, (match, css: string) => {
+        const min = css
+          .replace(/\/\*[^]*?\*\//g, '')
+          .replace(/\s+/g, ' ')
+          .replace(/ ?([{};,]) ?/g, '$1')
+          .replace(/: /g, ':')
+          .replace(/;}/g, '}')
+          .trim();
+        return sameLines(match, `\`${min}\``);
+      });
+      return { code: minified, map: null };
+    },
+  };
+}
+
+/**
+ * partysocket/ws ships its debug logging and long console explanations to every browser. The element
+ * never passes `debug` (so every `this._debug(…)` call is a no-op) and never runs where the global
+ * EventTarget or WebSocket is missing, nor sends on a closed socket. This drops the `_debug` calls and
+ * cuts those messages to their first sentence. Nothing else in partysocket is touched; if its code
+ * changes shape, the build says so instead of silently shipping the old size.
+ */
+function slimPartysocket(): Plugin {
+  return {
+    name: 'now-playing:slim-partysocket',
+    enforce: 'pre',
+    transform(code, id) {
+      if (!/[\\/]partysocket[\\/]dist[\\/]ws\.js$/.test(id)) return;
+      let debugCalls = 0;
+      let messages = 0;
+      const slim = code
+        // Statements inside blocks; `;` stays, so even a brace-less `if` would keep its meaning.
+        .replace(/this\._debug\((?:[^()]|\([^()]*\))*\);/g, (match) => (debugCalls++, sameLines(match, ';')))
+        .replace(/console\.(error|warn)\(\s*(`(?:[^`\\]|\\.)*`|"[^"]*")\s*\)/g, (match, method: string, text: string) => {
+          messages++;
+          const first = text.slice(1, -1).trim().split('\n')[0]!.replace(/([.!])\s.*$/, '$1');
+          return sameLines(match, `console.${method}(${JSON.stringify(first.trim())})`);
+        });
+      if (debugCalls < 15 || messages !== 3)
+        this.warn(`partysocket/ws changed shape (${debugCalls} debug calls, ${messages} messages): check slimPartysocket`);
+      return { code: slim, map: null };
+    },
+  };
+}
 
 // Self-contained bundles for a plain <script> tag: lit, partysocket and the protocol inlined.
 // `tsc -b` has already written the ES module package (lit external) to dist/, hence emptyOutDir: false.
 export default defineConfig({
+  plugins: [minifyCss(), slimPartysocket()],
   build: {
     outDir: 'dist/bundle',
     emptyOutDir: false,
@@ -16,8 +75,14 @@ export default defineConfig({
       fileName: (format) => (format === 'es' ? 'now-playing.js' : `now-playing.${format}.js`),
     },
     rolldownOptions: {
-      // Vite leaves whitespace in ES library builds; these bundles are for <script> tags, so minify fully.
-      output: { minify: true },
+      output: {
+        // Vite leaves whitespace in ES library builds; these bundles are for <script> tags, so minify
+        // fully. Like lit's own build, mangle the names of members that are private by convention:
+        // partysocket's `_name`s (lit's prebuilt `_$xx` names are left alone, other lit copies read them).
+        minify: { compress: true, mangle: true, codegen: true, mangleProps: { include: /^_[a-z]/i, exclude: /\$/ } },
+        // No /* @__PURE__ */ annotations in the output: nothing bundles these files again.
+        comments: false,
+      },
       onLog(level, log, handler) {
         // The IIFE has no import.meta: the bundler makes it {} and now-playing.ts falls back to
         // document.currentScript, captured while the script runs. Nothing to warn about.

@@ -7,7 +7,6 @@ import ReconnectingWebSocket from 'partysocket/ws';
 import {
   apply,
   checkNowPlaying,
-  CloseCode,
   HEARTBEAT_TOLERANCE,
   parseServerMessage,
   type NowPlaying,
@@ -57,8 +56,6 @@ export const CONNECTION_TIMEOUT = 10_000;
 /** A connection must stay up this long before the backoff resets. */
 export const MIN_UPTIME = 5_000;
 
-const STATION_ERRORS: readonly number[] = [CloseCode.UnknownStation, CloseCode.StationRequired];
-
 /**
  * The WebSocket URL for `src` and `station`. `http(s):` is mapped to `ws(s):`; a relative `src` is
  * resolved against the page. The path is used as given: `https://radio.example/` is NOT turned into
@@ -66,20 +63,23 @@ const STATION_ERRORS: readonly number[] = [CloseCode.UnknownStation, CloseCode.S
  * any `?station=` in `src`. Throws on a URL that is not http(s) or ws(s).
  */
 export function socketUrl(src: string, station?: string): string {
-  const base = typeof location === 'undefined' ? undefined : location.href;
-  const url = new URL(src, base);
-  const scheme = { 'http:': 'ws:', 'https:': 'wss:', 'ws:': 'ws:', 'wss:': 'wss:' }[url.protocol];
-  if (!scheme) throw new TypeError(`now-playing: src must be an http(s) or ws(s) URL, not ${url.protocol}`);
+  const url = new URL(src, globalThis.location?.href);
+  const scheme = url.protocol.replace(/^http/, 'ws');
+  if (!/^wss?:$/.test(scheme)) throw new TypeError(`now-playing: src must be an http(s) or ws(s) URL, not ${url.protocol}`);
   url.protocol = scheme;
   url.hash = '';
   if (station) url.searchParams.set('station', station);
   return url.href;
 }
 
-const sameTrack = (a: Track | undefined, b: Track | undefined): boolean =>
-  a === b || (!!a && !!b && a.text === b.text && a.artist === b.artist && a.title === b.title);
-
 type Socket = InstanceType<typeof ReconnectingWebSocket>;
+
+/** The events a connection listens to, by target (see `#onEvent`). */
+const EVENTS = [
+  ['open', 'message', 'close'], // the socket
+  ['online', 'pagehide', 'pageshow'], // the window
+  ['visibilitychange'], // the document
+];
 
 export class Connection {
   /** The WebSocket URL (with `?station=` when a station was given). */
@@ -92,7 +92,7 @@ export class Connection {
 
   #data: NowPlaying | undefined;
   #previous: Track | undefined;
-  #currentStatus: ConnectionStatus = 'connecting';
+  #status: ConnectionStatus = 'connecting';
 
   /** The station id of the last snapshot: patches for anything else are ignored. */
   #station: string | undefined;
@@ -102,7 +102,7 @@ export class Connection {
   #open = false;
   /** A snapshot arrived on the current socket. */
   #synced = false;
-  /** The last close was "unknown station" / "station required". */
+  /** The last close was "unknown station" (4404) / "station required" (4400). */
   #stationError = false;
   /** Since when we are waiting for a snapshot (after open or a resync); undefined when not waiting. */
   #awaitingSince: number | undefined;
@@ -127,15 +127,7 @@ export class Connection {
       connectionTimeout: CONNECTION_TIMEOUT,
       minUptime: MIN_UPTIME,
     });
-    this.#socket.addEventListener('open', this.#onOpen);
-    this.#socket.addEventListener('message', this.#onMessage);
-    this.#socket.addEventListener('close', this.#onClose);
-    if (typeof addEventListener === 'function') {
-      addEventListener('online', this.#onOnline);
-      addEventListener('pagehide', this.#onPageHide);
-      addEventListener('pageshow', this.#onPageShow);
-    }
-    if (typeof document !== 'undefined') document.addEventListener('visibilitychange', this.#onVisibility);
+    this.#listen('addEventListener');
   }
 
   get state(): NowPlaying | undefined {
@@ -143,7 +135,7 @@ export class Connection {
   }
 
   get status(): ConnectionStatus {
-    return this.#currentStatus;
+    return this.#status;
   }
 
   get previousTrack(): Track | undefined {
@@ -173,11 +165,8 @@ export class Connection {
 
   /** Drop one reference taken by {@link acquireConnection}; the last one closes the socket. */
   release(): void {
-    if (--this.#refs > 0) return;
     // Deferred by a microtask so an element moved in the DOM (disconnect + connect) keeps the socket.
-    queueMicrotask(() => {
-      if (this.#refs <= 0) this.close();
-    });
+    if (--this.#refs <= 0) queueMicrotask(() => this.#refs <= 0 && this.close());
   }
 
   /** Close the socket for good and forget every listener. */
@@ -185,41 +174,63 @@ export class Connection {
     if (this.#disposed) return;
     this.#disposed = true;
     if (registry.get(this.url) === this) registry.delete(this.url);
-    this.#stopWatchdog();
-    this.#socket.removeEventListener('open', this.#onOpen);
-    this.#socket.removeEventListener('message', this.#onMessage);
-    this.#socket.removeEventListener('close', this.#onClose);
+    clearTimeout(this.#watchdog);
+    this.#listen('removeEventListener');
     this.#socket.close(1000);
-    if (typeof removeEventListener === 'function') {
-      removeEventListener('online', this.#onOnline);
-      removeEventListener('pagehide', this.#onPageHide);
-      removeEventListener('pageshow', this.#onPageShow);
-    }
-    if (typeof document !== 'undefined') document.removeEventListener('visibilitychange', this.#onVisibility);
     this.#listeners.clear();
   }
 
-  // ── socket events ─────────────────────────────────────────────────────────────────────────────
+  #listen(method: 'addEventListener' | 'removeEventListener'): void {
+    [this.#socket, globalThis, globalThis.document].forEach((target, i) => {
+      for (const type of EVENTS[i]!) (target as Partial<EventTarget> | undefined)?.[method]?.(type, this.#onEvent);
+    });
+  }
 
-  readonly #onOpen = (): void => {
-    this.#open = true;
-    this.#synced = false;
-    this.#lastMessageAt = Date.now();
-    this.#awaitingSince = this.#lastMessageAt;
-    this.#armWatchdog();
+  /** The one listener for the socket's, the window's and the document's events. */
+  readonly #onEvent = (event: Event): void => {
+    const now = Date.now();
+    switch (event.type) {
+      case 'open':
+        this.#open = true;
+        this.#synced = false;
+        this.#lastMessageAt = this.#awaitingSince = now;
+        return this.#armWatchdog();
+      case 'close': {
+        const code = (event as CloseEvent).code;
+        // Stays set across retries (which keep going, with backoff) until a snapshot arrives.
+        if (code === 4404 || code === 4400) this.#stationError = true;
+        return this.#linkLost();
+      }
+      case 'message':
+        // The watchdog (armed while the socket is open) reads this when it fires.
+        this.#lastMessageAt = now;
+        return this.#onMessage((event as MessageEvent).data);
+      case 'online':
+        if (!this.#paused) this.reconnect();
+        return;
+      case 'visibilitychange':
+        // Back in view after a long silence: do not wait for the throttled watchdog or a long backoff.
+        // A handshake already under way is left alone.
+        if (
+          !this.#paused &&
+          document.visibilityState === 'visible' &&
+          (this.#open || this.#socket.readyState !== ReconnectingWebSocket.CONNECTING) &&
+          now - this.#lastMessageAt > this.#tolerance()
+        )
+          this.reconnect();
+        return;
+      case 'pagehide':
+        // A page with an open socket cannot enter the back/forward cache; close cleanly instead.
+        this.#paused = true;
+        clearTimeout(this.#watchdog);
+        return this.#socket.close(1000);
+      case 'pageshow':
+        if (this.#paused && (event as PageTransitionEvent).persisted) this.reconnect();
+    }
   };
 
-  readonly #onClose = (event: Event): void => {
-    const code = (event as CloseEvent).code;
-    // Stays set across retries (which keep going, with backoff) until a snapshot arrives.
-    if (STATION_ERRORS.includes(code)) this.#stationError = true;
-    this.#linkLost();
-  };
-
-  readonly #onMessage = (event: MessageEvent): void => {
-    // The watchdog (armed while the socket is open) reads this when it fires.
-    this.#lastMessageAt = Date.now();
-    const parsed = parseServerMessage(event.data);
+  #onMessage(data: unknown): void {
+    const parsed = parseServerMessage(data);
     if (!parsed.ok) return this.#warn(`ignoring an invalid frame: ${parsed.error}`);
     const message = parsed.message;
     if (message.type === 'snapshot') {
@@ -246,32 +257,7 @@ export class Connection {
       this.#setState(next);
     }
     // ping: its arrival is all the watchdog needs; pong and error need nothing from a viewer.
-  };
-
-  // ── page lifecycle ────────────────────────────────────────────────────────────────────────────
-
-  readonly #onOnline = (): void => {
-    if (!this.#paused) this.reconnect();
-  };
-
-  readonly #onVisibility = (): void => {
-    if (this.#paused || document.visibilityState !== 'visible') return;
-    // Back in view after a long silence: do not wait for the throttled watchdog or a long backoff.
-    // A handshake already under way is left alone.
-    const connecting = !this.#open && this.#socket.readyState === ReconnectingWebSocket.CONNECTING;
-    if (!connecting && Date.now() - this.#lastMessageAt > this.#tolerance()) this.reconnect();
-  };
-
-  readonly #onPageHide = (): void => {
-    // A page with an open socket cannot enter the back/forward cache; close cleanly instead.
-    this.#paused = true;
-    this.#stopWatchdog();
-    this.#socket.close(1000);
-  };
-
-  readonly #onPageShow = (event: PageTransitionEvent): void => {
-    if (this.#paused && event.persisted) this.reconnect();
-  };
+  }
 
   // ── internals ────────────────────────────────────────────────────────────────────────────────
 
@@ -282,17 +268,12 @@ export class Connection {
   /** Ask for a fresh snapshot and ignore patches until it comes. */
   #resync(): void {
     this.#awaitingSince = Date.now();
-    if (this.#open) this.#socket.send(JSON.stringify({ type: 'resync' }));
+    if (this.#open) this.#socket.send('{"type":"resync"}');
   }
 
   #armWatchdog(delay = this.#tolerance()): void {
-    this.#stopWatchdog();
-    this.#watchdog = setTimeout(this.#checkLink, Math.max(delay, 0));
-  }
-
-  #stopWatchdog(): void {
     clearTimeout(this.#watchdog);
-    this.#watchdog = undefined;
+    this.#watchdog = setTimeout(this.#checkLink, Math.max(delay, 0));
   }
 
   /**
@@ -300,54 +281,55 @@ export class Connection {
    * link is dead when nothing arrived (or no awaited snapshot came) for HEARTBEAT_TOLERANCE heartbeats.
    */
   readonly #checkLink = (): void => {
-    this.#watchdog = undefined;
     if (!this.#open) return;
     const now = Date.now();
-    const silent = now - this.#lastMessageAt;
-    const waiting = this.#awaitingSince === undefined ? 0 : now - this.#awaitingSince;
-    const left = this.#tolerance() - Math.max(silent, waiting);
+    const left = this.#tolerance() - now + Math.min(this.#lastMessageAt, this.#awaitingSince ?? now);
     if (left > 0) this.#armWatchdog(left);
     else this.reconnect();
   };
 
   #linkLost(): void {
-    this.#open = false;
-    this.#synced = false;
+    this.#open = this.#synced = false;
     this.#awaitingSince = undefined;
-    this.#stopWatchdog();
+    clearTimeout(this.#watchdog);
     this.#emit();
   }
 
   #setState(next: NowPlaying): void {
-    if (!sameTrack(this.#data?.track, next.track) && this.#data?.track) this.#previous = this.#data.track;
+    const track = this.#data?.track;
+    if (track && (['text', 'artist', 'title'] as const).some((key) => track[key] !== next.track?.[key])) {
+      this.#previous = track;
+    }
     this.#data = next;
     this.#emit(true);
   }
 
-  #computeStatus(): ConnectionStatus {
-    if (this.#stationError) return 'offline';
-    if (!this.#data) return 'connecting';
-    if (!this.#synced) return 'reconnecting';
-    if (this.#data.stale) return 'stale';
-    return this.#data.online ? 'live' : 'offline';
-  }
-
   #update(): ConnectionUpdate {
-    return { state: this.#data, status: this.#currentStatus, previousTrack: this.#previous };
+    return { state: this.#data, status: this.#status, previousTrack: this.#previous };
   }
 
   #emit(stateChanged = false): void {
-    const status = this.#computeStatus();
-    if (!stateChanged && status === this.#currentStatus) return;
-    this.#currentStatus = status;
+    const data = this.#data;
+    const status: ConnectionStatus = this.#stationError
+      ? 'offline'
+      : !data
+        ? 'connecting'
+        : !this.#synced
+          ? 'reconnecting'
+          : data.stale
+            ? 'stale'
+            : data.online
+              ? 'live'
+              : 'offline';
+    if (!stateChanged && status === this.#status) return;
+    this.#status = status;
     const update = this.#update();
     for (const listener of [...this.#listeners]) listener(update);
   }
 
   #warn(message: string): void {
-    if (this.#warned) return;
+    if (!this.#warned) console.warn(`now-playing (${this.url}): ${message}`);
     this.#warned = true;
-    console.warn(`now-playing (${this.url}): ${message}`);
   }
 }
 
@@ -360,9 +342,6 @@ const registry = new Map<string, Connection>();
 export function acquireConnection(src: string, station?: string, options?: ConnectionOptions): Connection {
   const url = socketUrl(src, station);
   let connection = registry.get(url);
-  if (!connection) {
-    connection = new Connection(url, options);
-    registry.set(url, connection);
-  }
+  if (!connection) registry.set(url, (connection = new Connection(url, options)));
   return connection.retain();
 }

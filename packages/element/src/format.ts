@@ -8,22 +8,6 @@ export type Placeholder = 'artist' | 'title' | 'text' | 'station' | 'listeners';
 
 const PLACEHOLDER = /\{(artist|title|text|station|listeners)\}/g;
 
-function value(name: Placeholder, state: NowPlaying): string | undefined {
-  const track = state.track;
-  switch (name) {
-    case 'artist':
-      return track?.artist;
-    case 'title':
-      return track?.title;
-    case 'text':
-      return track?.text;
-    case 'station':
-      return state.station.name?.trim() || state.station.id;
-    case 'listeners':
-      return state.listeners === undefined ? undefined : String(state.listeners);
-  }
-}
-
 /**
  * The display string for `state`: `format` with `{artist}`, `{title}`, `{text}`, `{station}` (the
  * station's name, or its id when it has none) and `{listeners}` replaced.
@@ -37,12 +21,18 @@ function value(name: Placeholder, state: NowPlaying): string | undefined {
  */
 export function formatTrack(format: string, state: NowPlaying | undefined): string {
   const track = state?.track;
-  if (!state || !track) return '';
+  if (!track) return '';
   let missing = false;
   const text = (format || DEFAULT_FORMAT).replace(PLACEHOLDER, (_match, name: Placeholder) => {
-    const v = value(name, state);
-    if (v === undefined || v.trim() === '') missing = true;
-    return v ?? '';
+    const value = String(
+      (name === 'station'
+        ? state!.station.name?.trim() || state!.station.id
+        : name === 'listeners'
+          ? state!.listeners
+          : track[name]) ?? '',
+    );
+    if (!value.trim()) missing = true;
+    return value;
   });
   return (missing ? track.text : text).trim();
 }

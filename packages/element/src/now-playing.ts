@@ -1,9 +1,8 @@
-import { LitElement, css, html, nothing, type PropertyValues } from 'lit';
-import { customElement, property, state } from 'lit/decorators.js';
-import { keyed } from 'lit/directives/keyed.js';
+import { LitElement, html, nothing } from 'lit';
 import { WS_PATH, type NowPlaying, type Track } from '@now-playing/protocol';
-import { acquireConnection, type Connection, type ConnectionStatus, type ConnectionUpdate } from './connection.js';
+import { acquireConnection, type ConnectionStatus, type ConnectionUpdate } from './connection.js';
 import { DEFAULT_FORMAT, formatTrack } from './format.js';
+import { styles } from './styles.js';
 
 export type ScrollMode = 'auto' | 'always' | 'never';
 
@@ -20,15 +19,13 @@ const DEFAULT_SPEED = 40;
 
 // Where this script came from, captured while it runs: `import.meta.url` in the ES bundle, and in
 // the IIFE bundle (a classic script, where the bundler rewrites `import.meta.url`) `currentScript`.
-const scriptUrls: (string | undefined)[] = [
-  import.meta.url,
-  typeof document === 'undefined' ? undefined : (document.currentScript as HTMLScriptElement | null)?.src,
-];
+const scriptUrls = [import.meta.url, (globalThis.document?.currentScript as HTMLScriptElement | null)?.src];
 
 /** The relay endpoint of the origin this script was loaded from, when that origin is http(s). */
 export function defaultSrc(): string | undefined {
-  const base = scriptUrls.find((url) => !!url && /^https?:/i.test(url));
-  return base ? new URL(WS_PATH, base).href : undefined;
+  // `test(undefined)` tests "undefined": false, as wanted.
+  const base = scriptUrls.find((url) => /^https?:/i.test(url!));
+  return base && new URL(WS_PATH, base).href;
 }
 
 const STATUS_LABEL: Record<ConnectionStatus, string> = {
@@ -78,197 +75,126 @@ const STATUS_LABEL: Record<ConnectionStatus, string> = {
  * change it. The marquee pauses on hover and focus and does not run under `prefers-reduced-motion`,
  * where overflowing text ends with an ellipsis instead.
  */
-@customElement('now-playing')
 export class NowPlayingElement extends LitElement {
-  static override styles = css`
-    :host {
-      display: block;
-      overflow: hidden;
-      white-space: nowrap;
-      color: var(--now-playing-color, inherit);
-    }
-    :host([hidden]) {
-      display: none;
-    }
-    .row {
-      display: flex;
-      align-items: center;
-    }
-    .status {
-      flex: none;
-      width: var(--now-playing-status-size, 0.5em);
-      height: var(--now-playing-status-size, 0.5em);
-      margin-inline-end: 0.4em;
-      border-radius: 50%;
-      background: var(--now-playing-status-color-connecting, transparent);
-    }
-    :host([status='live']) .status {
-      background: var(--now-playing-status-color-live, #2ea043);
-    }
-    :host([status='stale']) .status {
-      background: var(--now-playing-status-color-stale, #d29922);
-    }
-    :host([status='reconnecting']) .status {
-      background: var(--now-playing-status-color-reconnecting, var(--now-playing-status-color-stale, #d29922));
-    }
-    :host([status='offline']) .status {
-      background: var(--now-playing-status-color-offline, #8b949e);
-    }
-    .viewport {
-      flex: 1 1 auto;
-      min-width: 0;
-      overflow: hidden;
-      text-overflow: ellipsis;
-    }
-    .viewport.scrolling {
-      text-overflow: clip;
-    }
-    .track.scrolling {
-      display: inline-block;
-      animation: now-playing-marquee var(--now-playing-duration, 10s) linear infinite;
-      will-change: transform;
-    }
-    .scrolling .text {
-      margin-inline-end: var(--now-playing-gap, 2em);
-    }
-    :host(:hover) .track,
-    :host(:focus-within) .track {
-      animation-play-state: paused;
-    }
-    :host(:dir(rtl)) {
-      --_np-direction: 1;
-    }
-    @keyframes now-playing-marquee {
-      from {
-        transform: translateX(0);
-      }
-      to {
-        transform: translateX(calc(var(--_np-direction, -1) * 50%));
-      }
-    }
-    @media (prefers-reduced-motion: reduce) {
-      .track.scrolling {
-        animation: none;
-      }
-      .copy {
-        display: none;
-      }
-    }
-    .sr-only {
-      position: absolute;
-      width: 1px;
-      height: 1px;
-      margin: -1px;
-      padding: 0;
-      overflow: hidden;
-      clip: rect(0 0 0 0);
-      clip-path: inset(50%);
-      border: 0;
-    }
-  `;
+  static override styles = styles;
+
+  static override properties = {
+    src: {},
+    station: {},
+    format: {},
+    scrollMode: { attribute: 'scroll' },
+    speed: { type: Number },
+  };
 
   /**
    * The relay's WebSocket endpoint, e.g. `wss://relay.example/ws` (`http(s)` works too and is mapped to
    * `ws(s)`; the path is used as given). Defaults to `/ws` on the origin this script was loaded from.
    */
-  @property() src?: string;
+  declare src?: string;
 
   /** The station id (`?station=`); may be omitted when the relay serves one station. */
-  @property() station?: string;
+  declare station?: string;
 
   /** What to show: `{artist}`, `{title}`, `{text}`, `{station}`, `{listeners}`. See `formatTrack`. */
-  @property() format: string = DEFAULT_FORMAT;
+  format: string = DEFAULT_FORMAT;
 
   /**
    * Attribute `scroll`: `auto` scrolls only when the text overflows; `always`; `never` (overflow ends
    * with an ellipsis). The property is `scrollMode`, because `scroll` is `Element.scroll()`.
    */
-  @property({ attribute: 'scroll' }) scrollMode: ScrollMode = 'auto';
+  scrollMode: ScrollMode = 'auto';
 
   /** Marquee speed in pixels per second. */
-  @property({ type: Number }) speed: number = DEFAULT_SPEED;
+  speed: number = DEFAULT_SPEED;
 
-  @state() private _status: ConnectionStatus = 'connecting';
-  @state() private _text = '';
-  @state() private _scrolling = false;
-  @state() private _announcement = '';
-  @state() private _reducedMotion = false;
-
-  #nowPlaying: NowPlaying | undefined;
-  #previousTrack: Track | undefined;
-  #connection: Connection | undefined;
+  // Internal state: private fields, and `requestUpdate()` where a change shows.
+  #status: ConnectionStatus = 'connecting';
+  #text = '';
+  #scrolling = false;
+  /** The aria-live text: undefined until the first text is shown (that one is read with the page). */
+  #announcement: string | undefined;
+  /** The text of the last render, and a flag flipped whenever the text to render differs (see `render`). */
+  #renderedText = '';
+  #fresh = false;
+  /** The last update from the connection. */
+  #update: ConnectionUpdate | undefined;
   #connectionKey: string | undefined;
-  #unsubscribe: (() => void) | undefined;
-  #shownText = false;
+  /** Unsubscribes from the connection and releases it. */
+  #release: (() => void) | undefined;
   #resizeObserver: ResizeObserver | undefined;
   #motionQuery: MediaQueryList | undefined;
   #measureFrame = 0;
 
   /** The station state from the relay, or undefined before the first snapshot. Read-only. */
   get nowPlaying(): NowPlaying | undefined {
-    return this.#nowPlaying;
+    return this.#update?.state;
   }
 
   /** The connection status, also reflected to the `status` attribute. Read-only. */
   get status(): ConnectionStatus {
-    return this._status;
+    return this.#status;
   }
 
   override connectedCallback(): void {
     super.connectedCallback();
-    this.setAttribute('status', this._status);
-    if (typeof ResizeObserver !== 'undefined') {
-      this.#resizeObserver ??= new ResizeObserver(() => this.#measure());
-      this.#resizeObserver.observe(this);
-    }
-    if (typeof matchMedia === 'function') {
-      this.#motionQuery ??= matchMedia('(prefers-reduced-motion: reduce)');
-      this.#motionQuery.addEventListener?.('change', this.#onMotionChange);
-      this._reducedMotion = this.#motionQuery.matches;
-    }
-    document.fonts?.addEventListener?.('loadingdone', this.#onFontsLoaded);
+    this.setAttribute('status', this.#status);
+    if (globalThis.ResizeObserver) (this.#resizeObserver ??= new ResizeObserver(() => this.#measure())).observe(this);
+    this.#motionQuery ??= globalThis.matchMedia?.('(prefers-reduced-motion: reduce)');
+    this.#listen('addEventListener');
     this.#syncConnection();
   }
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
     this.#resizeObserver?.disconnect();
-    this.#motionQuery?.removeEventListener?.('change', this.#onMotionChange);
+    this.#listen('removeEventListener');
     cancelAnimationFrame(this.#measureFrame);
     this.#measureFrame = 0;
-    document.fonts?.removeEventListener?.('loadingdone', this.#onFontsLoaded);
     this.#dropConnection();
   }
 
-  protected override willUpdate(changed: PropertyValues): void {
-    if (changed.has('src') || changed.has('station')) this.#syncConnection();
-    if (changed.has('format')) this.#showText(formatTrack(this.format, this.#nowPlaying));
+  /** Remeasure when reduced motion is switched and when fonts load. */
+  #listen(method: 'addEventListener' | 'removeEventListener'): void {
+    for (const [target, type] of [
+      [this.#motionQuery, 'change'],
+      [document.fonts, 'loadingdone'],
+    ] as const)
+      (target as Partial<EventTarget> | undefined)?.[method]?.(type, this.#measureSoon);
+  }
+
+  protected override willUpdate(): void {
+    // Both are no-ops unless `src`/`station` or `format` changed, so they need not look at what did.
+    this.#syncConnection();
+    this.#showText(formatTrack(this.format, this.nowPlaying));
+    if (this.#text !== this.#renderedText) this.#fresh = !this.#fresh;
+    this.#renderedText = this.#text;
   }
 
   protected override render() {
-    const text = this._text;
+    const text = this.#text;
+    const scrolling = this.#scrolling ? 'scrolling' : '';
+    const track = html`<span class="track ${scrolling}"><span part="text" class="text" title=${text}>${text}</span>${
+      scrolling ? html`<span class="text copy" aria-hidden="true">${text}</span>` : nothing
+    }</span>`;
+    // A new text gets a new track, so the marquee restarts cleanly: lit keeps the DOM of a template
+    // rendered where the same template was, and replaces it when an array takes its place or back.
+    // (This is what `keyed(text, …)` does, without the directive's code.)
+    // No whitespace between the tags, except the row's first and last text nodes (kept as they were).
     return html`<div class="row">
-      <span part="status" class="status" role="img" aria-label=${STATUS_LABEL[this._status]}></span
-      ><span part="viewport" class="viewport ${this._scrolling ? 'scrolling' : ''}"
-        >${text ? keyed(text, this.#renderTrack(text)) : html`<slot></slot>`}</span
-      ><span class="sr-only" aria-live="polite">${this._announcement}</span>
+      <span part="status" class="status" role="img" aria-label=${STATUS_LABEL[this.#status]}></span
+      ><span part="viewport" class="viewport ${scrolling}">${
+        text ? (this.#fresh ? [track] : track) : html`<slot></slot>`
+      }</span
+      ><span class="sr-only" aria-live="polite">${this.#announcement}</span>
     </div>`;
   }
 
-  #renderTrack(text: string) {
-    const scrolling = this._scrolling;
-    return html`<span class="track ${scrolling ? 'scrolling' : ''}"
-      ><span part="text" class="text" title=${text}>${text}</span
-      >${scrolling ? html`<span class="text copy" aria-hidden="true">${text}</span>` : nothing}</span
-    >`;
-  }
-
-  protected override updated(changed: PropertyValues): void {
-    this.toggleAttribute('data-scrolling', this._scrolling);
-    if (this._scrolling) this.#setDuration();
+  protected override updated(): void {
+    this.toggleAttribute('data-scrolling', this.#scrolling);
+    if (this.#scrolling) this.#setDuration();
     // Whether to scroll is decided on the next frame (not here, where setting state would cost a
     // second update in a row). The unscrolled text looks exactly like the marquee's first frame.
-    if (changed.has('_text') || changed.has('scrollMode') || changed.has('_reducedMotion')) this.#measureSoon();
+    this.#measureSoon();
   }
 
   // ── connection ────────────────────────────────────────────────────────────────────────────────
@@ -276,52 +202,50 @@ export class NowPlayingElement extends LitElement {
   #syncConnection(): void {
     if (!this.isConnected) return;
     const src = this.src || defaultSrc();
-    const key = `${src ?? ''}\n${this.station ?? ''}`;
+    const key = [src, this.station].join('\n');
     if (key === this.#connectionKey) return;
     this.#dropConnection();
     this.#connectionKey = key;
     try {
-      if (src === undefined) throw new Error('no src, and this script was not loaded over http(s) to default to its origin');
-      this.#connection = acquireConnection(src, this.station || undefined);
+      if (!src) throw new Error('no src, and this script was not loaded over http(s) to default to its origin');
+      const connection = acquireConnection(src, this.station || undefined);
+      const unsubscribe = connection.subscribe(this.#onUpdate);
+      this.#release = () => {
+        unsubscribe();
+        connection.release();
+      };
     } catch (error) {
       console.warn(`now-playing: ${(error as Error).message}`);
-      return this.#onUpdate({ state: undefined, status: 'offline', previousTrack: undefined });
+      this.#onUpdate({ state: undefined, status: 'offline', previousTrack: undefined });
     }
-    this.#unsubscribe = this.#connection.subscribe(this.#onUpdate);
   }
 
   #dropConnection(): void {
-    this.#unsubscribe?.();
-    this.#connection?.release();
-    this.#unsubscribe = this.#connection = this.#connectionKey = undefined;
+    this.#release?.();
+    this.#release = this.#connectionKey = undefined;
   }
 
   readonly #onUpdate = (update: ConnectionUpdate): void => {
-    this.#nowPlaying = update.state;
-    this.#previousTrack = update.previousTrack;
-    this.#setStatus(update.status);
+    this.#update = update;
+    const status = update.status;
+    if (status !== this.#status) {
+      this.setAttribute('status', (this.#status = status));
+      this.requestUpdate();
+      this.#fire<NowPlayingStatusDetail>('now-playing-status', { status });
+    }
     this.#showText(formatTrack(this.format, update.state));
   };
 
-  #setStatus(status: ConnectionStatus): void {
-    if (status === this._status) return;
-    this._status = status;
-    if (this.isConnected) this.setAttribute('status', status);
-    this.#fire<NowPlayingStatusDetail>('now-playing-status', { status });
-  }
-
   /** Only a change of the displayed string touches the DOM; other patches leave the marquee running. */
   #showText(text: string): void {
-    if (text === this._text) return;
-    this._text = text;
-    if (text) {
-      // The first text is read with the page; later changes are announced, once each.
-      if (this.#shownText) this._announcement = text;
-      this.#shownText = true;
-    }
+    if (text === this.#text) return;
+    this.#text = text;
+    // The first text is read with the page; later changes are announced, once each.
+    if (text) this.#announcement = this.#announcement === undefined ? '' : text;
+    this.requestUpdate();
     this.#fire<NowPlayingChangeDetail>('now-playing-change', {
-      nowPlaying: this.#nowPlaying,
-      previousTrack: this.#previousTrack,
+      nowPlaying: this.nowPlaying,
+      previousTrack: this.#update?.previousTrack,
     });
   }
 
@@ -331,47 +255,47 @@ export class NowPlayingElement extends LitElement {
 
   // ── marquee ───────────────────────────────────────────────────────────────────────────────────
 
-  readonly #onMotionChange = (event: MediaQueryListEvent): void => {
-    this._reducedMotion = event.matches;
-  };
-
-  readonly #onFontsLoaded = (): void => this.#measureSoon();
-
-  #measureSoon(): void {
-    if (this.#measureFrame) return;
-    this.#measureFrame = requestAnimationFrame(() => {
+  /** Measures on the next frame; also the listener for reduced-motion changes and loaded fonts. */
+  readonly #measureSoon = (): void => {
+    this.#measureFrame ||= requestAnimationFrame(() => {
       this.#measureFrame = 0;
       this.#measure();
     });
-  }
+  };
 
   /** Decide whether to scroll: the text's own width (without the gap) against the viewport's. */
   #measure(): void {
-    const root = this.renderRoot as ShadowRoot | undefined;
-    const text = root?.querySelector<HTMLElement>('.text');
-    const viewport = root?.querySelector<HTMLElement>('.viewport');
-    const overflows = !!text && !!viewport && text.getBoundingClientRect().width > viewport.clientWidth + 0.5;
+    const root = this.renderRoot;
+    const text = root.querySelector('.text');
+    const viewport = root.querySelector('.viewport');
+    const mode = this.scrollMode;
     const scrolling =
-      !!this._text &&
-      !this._reducedMotion &&
-      (this.scrollMode === 'always' || (this.scrollMode !== 'never' && overflows));
-    if (scrolling !== this._scrolling) this._scrolling = scrolling;
-    else if (scrolling) this.#setDuration();
+      !!this.#text &&
+      !this.#motionQuery?.matches &&
+      (mode === 'always' ||
+        (mode !== 'never' && !!text && !!viewport && text.getBoundingClientRect().width > viewport.clientWidth + 0.5));
+    if (scrolling !== this.#scrolling) {
+      this.#scrolling = scrolling;
+      this.requestUpdate();
+    } else if (scrolling) this.#setDuration();
   }
 
   /** One loop moves the track by one copy plus the gap; at `speed` px/s that takes distance / speed. */
   #setDuration(): void {
-    const root = this.renderRoot as ShadowRoot;
-    const track = root.querySelector<HTMLElement>('.track');
-    const [first, copy] = root.querySelectorAll<HTMLElement>('.text');
-    if (!track || !first || !copy) return;
-    const distance = Math.abs(copy.getBoundingClientRect().left - first.getBoundingClientRect().left);
-    const speed = this.speed > 0 ? this.speed : DEFAULT_SPEED;
-    const duration = `${(Math.max(distance, 1) / speed).toFixed(2)}s`;
-    if (track.style.getPropertyValue('--now-playing-duration') !== duration)
-      track.style.setProperty('--now-playing-duration', duration);
+    const root = this.renderRoot;
+    const [first, copy] = root.querySelectorAll('.text');
+    if (!copy) return; // (then there is a first text and a track too)
+    const style = root.querySelector<HTMLElement>('.track')!.style;
+    const distance = Math.abs(copy.getBoundingClientRect().left - first!.getBoundingClientRect().left);
+    const duration = `${(Math.max(distance, 1) / (this.speed > 0 ? this.speed : DEFAULT_SPEED)).toFixed(2)}s`;
+    if (style.getPropertyValue(DURATION) !== duration) style.setProperty(DURATION, duration);
   }
 }
+
+const DURATION = '--now-playing-duration';
+
+// Registered on import; a second copy of this script on the page leaves the first definition alone.
+customElements.get('now-playing') || customElements.define('now-playing', NowPlayingElement);
 
 declare global {
   interface HTMLElementTagNameMap {

@@ -95,11 +95,16 @@ export type ClientMessage = ResyncMessage | ClientPingMessage;
 export type ParseResult<T> = { ok: true; message: T } | { ok: false; error: string };
 
 const fail = (error: string): { ok: false; error: string } => ({ ok: false, error });
+const unknownType = (type: unknown) => fail(`unknown message type ${JSON.stringify(type).slice(0, 40)}`);
+
+// This package declares no DOM or Node types; both have had a global TextEncoder for years.
+declare const TextEncoder: new () => { encode(text: string): { length: number } };
 
 function parseJsonObject(text: unknown, maxBytes: number): ParseResult<Record<string, unknown>> {
   if (typeof text !== 'string') return fail('message must be a text frame');
-  // Length in UTF-16 units is a cheap upper bound check before the exact byte count.
-  if (text.length > maxBytes || byteLength(text) > maxBytes) return fail(`message larger than ${maxBytes} bytes`);
+  // Length in UTF-16 units is a cheap lower bound of the UTF-8 length, checked first.
+  if (text.length > maxBytes || new TextEncoder().encode(text).length > maxBytes)
+    return fail(`message larger than ${maxBytes} bytes`);
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -111,24 +116,18 @@ function parseJsonObject(text: unknown, maxBytes: number): ParseResult<Record<st
   return { ok: true, message: value };
 }
 
-/** UTF-8 length of a string (no TextEncoder: this package declares no DOM or Node types). */
-function byteLength(text: string): number {
-  let bytes = 0;
-  for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i);
-    if (code < 0x80) bytes += 1;
-    else if (code < 0x800) bytes += 2;
-    else if (code >= 0xd800 && code <= 0xdbff && i + 1 < text.length) {
-      bytes += 4; // a surrogate pair is one 4-byte code point
-      i++;
-    } else bytes += 3;
-  }
-  return bytes;
-}
+type Tests = Record<string, (value: unknown) => boolean>;
 
-const isSeq = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
+/** The first key of `tests` whose test fails on `object`'s member (`a.b` tests member `a`). */
+const firstInvalid = (object: Record<string, unknown>, tests: Tests): string | undefined =>
+  Object.keys(tests).find((key) => !tests[key]!(object[key.split('.')[0]!]));
+
+const isSeq = (n: unknown): n is number => Number.isSafeInteger(n) && (n as number) >= 0;
 const isId = (v: unknown): v is string | number =>
   (typeof v === 'string' && v.length <= 64) || (typeof v === 'number' && Number.isFinite(v));
+const isString = (v: unknown): v is string => typeof v === 'string';
+const isNumber = (v: unknown): v is number => typeof v === 'number';
+const isBoolean = (v: unknown): v is boolean => typeof v === 'boolean';
 
 /** Validate a client → server frame (the relay's side). Unknown types are an error, not a crash. */
 export function parseClientMessage(text: unknown): ParseResult<ClientMessage> {
@@ -142,12 +141,27 @@ export function parseClientMessage(text: unknown): ParseResult<ClientMessage> {
       if (m.id !== undefined && !isId(m.id)) return fail('"id" must be a number or a string of at most 64 characters');
       return { ok: true, message: m.id === undefined ? { type: 'ping' } : { type: 'ping', id: m.id } };
     default:
-      return fail(`unknown message type ${JSON.stringify(m.type).slice(0, 40)}`);
+      return unknownType(m.type);
   }
 }
 
 /** Largest server → client frame a client accepts (a snapshot with a long history fits well within). */
 export const MAX_SERVER_MESSAGE_BYTES = 1024 * 1024;
+
+/** What each server message must carry, in the order it is checked. */
+const SERVER_MEMBERS: Record<ServerMessage['type'], Tests> = {
+  snapshot: {
+    station: isString,
+    seq: isSeq,
+    v: isNumber,
+    heartbeat: (v) => isNumber(v) && v > 0,
+    data: (v) => !checkNowPlaying(v),
+  },
+  patch: { station: isString, seq: isSeq, patch: (v) => v !== undefined },
+  ping: { t: isNumber },
+  pong: {},
+  error: { message: isString },
+};
 
 /**
  * Validate a server → client frame (the browser's side). Checks the envelope; `data` of a snapshot is
@@ -157,42 +171,25 @@ export function parseServerMessage(text: unknown): ParseResult<ServerMessage> {
   const parsed = parseJsonObject(text, MAX_SERVER_MESSAGE_BYTES);
   if (!parsed.ok) return parsed;
   const m = parsed.message;
-  switch (m.type) {
-    case 'snapshot': {
-      if (typeof m.station !== 'string') return fail('snapshot needs a string "station"');
-      if (!isSeq(m.seq)) return fail('snapshot needs a non-negative integer "seq"');
-      if (typeof m.v !== 'number') return fail('snapshot needs a numeric "v"');
-      if (typeof m.heartbeat !== 'number' || !(m.heartbeat > 0)) return fail('snapshot needs a positive "heartbeat"');
-      const problem = checkNowPlaying(m.data);
-      if (problem) return fail(`snapshot "data": ${problem}`);
-      return { ok: true, message: m as unknown as SnapshotMessage };
-    }
-    case 'patch':
-      if (typeof m.station !== 'string') return fail('patch needs a string "station"');
-      if (!isSeq(m.seq)) return fail('patch needs a non-negative integer "seq"');
-      if (!('patch' in m)) return fail('patch needs a "patch"');
-      return { ok: true, message: m as unknown as PatchMessage };
-    case 'ping':
-      if (typeof m.t !== 'number') return fail('ping needs a numeric "t"');
-      return { ok: true, message: m as unknown as PingMessage };
-    case 'pong':
-      return { ok: true, message: m as unknown as PongMessage };
-    case 'error':
-      if (typeof m.message !== 'string') return fail('error needs a string "message"');
-      return { ok: true, message: m as unknown as ErrorMessage };
-    default:
-      return fail(`unknown message type ${JSON.stringify(m.type).slice(0, 40)}`);
-  }
+  const type = m.type as ServerMessage['type'];
+  if (!Object.hasOwn(SERVER_MEMBERS, type)) return unknownType(type);
+  const key = firstInvalid(m, SERVER_MEMBERS[type]);
+  if (key) return fail(`${type} has an invalid "${key}"${key === 'data' ? `: ${checkNowPlaying(m.data)}` : ''}`);
+  return { ok: true, message: m as unknown as ServerMessage };
 }
+
+/** What a NowPlaying must have, in the order it is checked (see `checkNowPlaying`). */
+const NOW_PLAYING_MEMBERS: Tests = {
+  'station.id': (station) => isJsonObject(station) && isString(station.id),
+  online: isBoolean,
+  stale: isBoolean,
+  history: Array.isArray,
+  'track.text': (track) => track === undefined || (isJsonObject(track) && isString(track.text)),
+};
 
 /** Why `value` is not a usable NowPlaying, or undefined when it is. Used after every snapshot and patch. */
 export function checkNowPlaying(value: unknown): string | undefined {
   if (!isJsonObject(value)) return 'must be an object';
-  if (!isJsonObject(value.station) || typeof value.station.id !== 'string') return '"station.id" must be a string';
-  if (typeof value.online !== 'boolean') return '"online" must be a boolean';
-  if (typeof value.stale !== 'boolean') return '"stale" must be a boolean';
-  if (!Array.isArray(value.history)) return '"history" must be an array';
-  if (value.track !== undefined && (!isJsonObject(value.track) || typeof value.track.text !== 'string'))
-    return '"track.text" must be a string';
-  return undefined;
+  const key = firstInvalid(value, NOW_PLAYING_MEMBERS);
+  return key && `"${key}" is invalid`;
 }
