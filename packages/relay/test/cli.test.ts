@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { startFakeIcecast, type FakeIcecast } from '@now-playing/fake-icecast';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { TestClient } from './helpers.js';
+import { closeAll, TestClient } from './helpers.js';
 
 const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 
@@ -20,6 +20,7 @@ function run(args: string[], env: Record<string, string> = {}) {
 
 let fake: FakeIcecast | undefined;
 afterEach(async () => {
+  await closeAll();
   await fake?.close();
   fake = undefined;
 });

@@ -4,9 +4,21 @@ import type { ServerMessage } from '@now-playing/protocol';
 import { WebSocket, type ClientOptions } from 'ws';
 import { createRelay, type Relay, type RelayOptions } from '../src/index.js';
 
+const toClose: (() => unknown)[] = [];
+
+/**
+ * Close every stack and client opened during the test, newest first. Test files call
+ * `afterEach(closeAll)`: no test has to remember its own cleanup.
+ */
+export async function closeAll(): Promise<void> {
+  for (const close of toClose.splice(0).reverse()) await close();
+}
+
 export interface Stack {
   fake: FakeIcecast;
   relay: Relay;
+  /** `http://127.0.0.1:<relay port>` */
+  base: string;
   wsUrl: (station?: string) => string;
   close: () => Promise<void>;
 }
@@ -21,17 +33,21 @@ export async function startStack(
   const fake = await startFakeIcecast({ mounts });
   const relay = createRelay({ upstreams: [fake.url], host: '127.0.0.1', port: 0, logLevel: 'silent', ...FAST, ...options });
   await relay.start();
+  const base = `http://127.0.0.1:${relay.address.port}`;
   const wsUrl = (station?: string) =>
     `ws://127.0.0.1:${relay.address.port}/ws${station === undefined ? '' : `?station=${encodeURIComponent(station)}`}`;
-  return {
+  const stack: Stack = {
     fake,
     relay,
+    base,
     wsUrl,
     close: async () => {
       await relay.stop(500);
       await fake.close();
     },
   };
+  toClose.push(stack.close);
+  return stack;
 }
 
 /** A `ws` client that queues every message so tests can await them in order. */
@@ -44,6 +60,7 @@ export class TestClient {
 
   constructor(url: string, options?: ClientOptions) {
     this.ws = new WebSocket(url, options);
+    toClose.push(() => this.close());
     this.ws.on('message', (data) => {
       this.messages.push(JSON.parse(data.toString()) as ServerMessage);
       for (const wake of this.#waiters.splice(0)) wake();

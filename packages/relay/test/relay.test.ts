@@ -1,23 +1,13 @@
 import { apply, type NowPlaying } from '@now-playing/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
-import { sleep, startStack, TestClient, waitFor, type Stack } from './helpers.js';
+import { closeAll, sleep, startStack, TestClient, waitFor } from './helpers.js';
 
-let stack: Stack | undefined;
-const clients: TestClient[] = [];
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
-  await stack?.close();
-  stack = undefined;
-});
-const open = async (url: string) => {
-  const c = await TestClient.open(url);
-  clients.push(c);
-  return c;
-};
+afterEach(closeAll);
+const open = (url: string) => TestClient.open(url);
 
 describe('relay with a fake Icecast upstream, over real sockets', () => {
   it('sends a full snapshot at once on connect', async () => {
-    stack = await startStack({ '/live': { title: 'Sigur Rós – Hoppípolla', serverName: 'Example Live', genre: 'Test', listeners: 3 } });
+    const stack = await startStack({ '/live': { title: 'Sigur Rós – Hoppípolla', serverName: 'Example Live', genre: 'Test', listeners: 3 } });
     const client = await open(stack.wsUrl('live'));
     const snapshot = await client.next('snapshot', 1000);
     expect(snapshot).toMatchObject({ v: 1, station: 'live', heartbeat: 1000 });
@@ -33,13 +23,13 @@ describe('relay with a fake Icecast upstream, over real sockets', () => {
   });
 
   it('with one station the station parameter may be omitted', async () => {
-    stack = await startStack();
+    const stack = await startStack();
     const client = await open(stack.wsUrl());
     expect((await client.next('snapshot')).station).toBe('live');
   });
 
   it('a title change reaches every client as a patch with the next seq', async () => {
-    stack = await startStack();
+    const stack = await startStack();
     const a = await open(stack.wsUrl('live'));
     const b = await open(stack.wsUrl('live'));
     const [sa, sb] = await Promise.all([a.next('snapshot'), b.next('snapshot')]);
@@ -55,7 +45,7 @@ describe('relay with a fake Icecast upstream, over real sockets', () => {
   });
 
   it('a listener count change sends only the listener count', async () => {
-    stack = await startStack();
+    const stack = await startStack();
     const client = await open(stack.wsUrl('live'));
     await client.next('snapshot');
     stack.fake.setMount('/live', { listeners: 42 });
@@ -63,7 +53,7 @@ describe('relay with a fake Icecast upstream, over real sockets', () => {
   });
 
   it('200 clients cost one upstream request per poll interval, never two in flight', async () => {
-    stack = await startStack(undefined, { pollInterval: 100 });
+    const stack = await startStack(undefined, { pollInterval: 100 });
     const many = await Promise.all(Array.from({ length: 200 }, () => open(stack!.wsUrl('live'))));
     await Promise.all(many.map((c) => c.next('snapshot')));
     stack.fake.resetStats();
@@ -81,7 +71,7 @@ describe('relay with a fake Icecast upstream, over real sockets', () => {
   });
 
   it('several mounts become independent stations', async () => {
-    stack = await startStack({ '/live': { title: 'A - One' }, '/second': { title: '宇多田ヒカル - 初恋' } });
+    const stack = await startStack({ '/live': { title: 'A - One' }, '/second': { title: '宇多田ヒカル - 初恋' } });
     const live = await open(stack.wsUrl('live'));
     const second = await open(stack.wsUrl('second'));
     expect((await second.next('snapshot')).data.track?.artist).toBe('宇多田ヒカル');
@@ -93,7 +83,7 @@ describe('relay with a fake Icecast upstream, over real sockets', () => {
   });
 
   it('a mount that appears later becomes a station; one that vanishes goes offline and keeps its last track', async () => {
-    stack = await startStack({ '/live': { title: 'A - One' } });
+    const stack = await startStack({ '/live': { title: 'A - One' } });
     stack.fake.setMount('/late', { title: 'Late - Show' });
     await waitFor(() => stack!.relay.stations.get('late') !== undefined);
     const late = await open(stack.wsUrl('late'));
@@ -105,7 +95,7 @@ describe('relay with a fake Icecast upstream, over real sockets', () => {
   });
 
   it('switching from one mount to several and back keeps stations and ids', async () => {
-    stack = await startStack({ '/live': { title: 'A - One' } });
+    const stack = await startStack({ '/live': { title: 'A - One' } });
     const live = await open(stack.wsUrl('live'));
     await live.next('snapshot');
     stack.fake.setMount('/second', { title: 'B - Two' });

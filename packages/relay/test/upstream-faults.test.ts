@@ -1,15 +1,9 @@
 import { apply, type NowPlaying } from '@now-playing/protocol';
 import type { Fault } from '@now-playing/fake-icecast';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startStack, TestClient, type Stack } from './helpers.js';
+import { closeAll, startStack, TestClient } from './helpers.js';
 
-let stack: Stack | undefined;
-let client: TestClient | undefined;
-afterEach(async () => {
-  client?.close();
-  await stack?.close();
-  stack = client = undefined;
-});
+afterEach(closeAll);
 
 describe('a failing upstream', () => {
   it.each<[string, Fault, string]>([
@@ -20,8 +14,8 @@ describe('a failing upstream', () => {
     ['a reset connection', { kind: 'reset' }, ''],
     ['an answer slower than the timeout', { kind: 'slow', delayMs: 1000 }, 'timeout'],
   ])('%s: stale is pushed, the last data kept, recovery pushed', async (_name, fault, reason) => {
-    stack = await startStack({ '/live': { title: 'Kept - Title', listeners: 7 } }, { maxBodyBytes: 1024 * 1024 });
-    client = await TestClient.open(stack.wsUrl('live'));
+    const stack = await startStack({ '/live': { title: 'Kept - Title', listeners: 7 } }, { maxBodyBytes: 1024 * 1024 });
+    const client = await TestClient.open(stack.wsUrl('live'));
     const snapshot = await client.next('snapshot');
     let state = snapshot.data;
 
@@ -48,7 +42,7 @@ describe('a failing upstream', () => {
   });
 
   it('backs off while failing and never has two requests in flight', async () => {
-    stack = await startStack(undefined, { pollInterval: 100, maxBackoff: 800 });
+    const stack = await startStack(undefined, { pollInterval: 100, maxBackoff: 800 });
     stack.fake.setFault({ kind: 'http-error', status: 503 });
     stack.fake.resetStats();
     await new Promise((r) => setTimeout(r, 1500));
@@ -88,8 +82,8 @@ describe("Icecast 2.4's quirks, served by the fake as the real server writes the
     ['emoji and Japanese', '🎵 宇多田ヒカル - 初恋', '🎵 宇多田ヒカル - 初恋'],
     ['markup', '<img src=x onerror=alert(1)> - "quoted" & more', '<img src=x onerror=alert(1)> - "quoted" & more'],
   ])('%s', async (_name, title, expected) => {
-    stack = await startStack({ '/live': { title: 'Before - Change' } });
-    client = await TestClient.open(stack.wsUrl('live'));
+    const stack = await startStack({ '/live': { title: 'Before - Change' } });
+    const client = await TestClient.open(stack.wsUrl('live'));
     const snapshot = await client.next('snapshot');
     stack.fake.setTitle('/live', title);
     const state = apply<NowPlaying>(snapshot.data, (await client.next('patch')).patch);
@@ -98,16 +92,16 @@ describe("Icecast 2.4's quirks, served by the fake as the real server writes the
   });
 
   it('a mount without a title has no track (not null, not "undefined")', async () => {
-    stack = await startStack({ '/live': { title: null } });
-    client = await TestClient.open(stack.wsUrl('live'));
+    const stack = await startStack({ '/live': { title: null } });
+    const client = await TestClient.open(stack.wsUrl('live'));
     const { data } = await client.next('snapshot');
     expect(data.track).toBeUndefined();
     expect(JSON.stringify(data)).not.toMatch(/null|undefined/);
   });
 
   it('a separate artist field (Ogg mounts) is used as given', async () => {
-    stack = await startStack({ '/live': { title: 'Song', artist: 'Band', serverType: 'application/ogg' } });
-    client = await TestClient.open(stack.wsUrl('live'));
+    const stack = await startStack({ '/live': { title: 'Song', artist: 'Band', serverType: 'application/ogg' } });
+    const client = await TestClient.open(stack.wsUrl('live'));
     expect((await client.next('snapshot')).data.track).toEqual({ text: 'Band - Song', artist: 'Band', title: 'Song' });
   });
 });

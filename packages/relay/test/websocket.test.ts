@@ -1,36 +1,26 @@
 import { CloseCode } from '@now-playing/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
-import { sleep, startStack, TestClient, waitFor, type Stack } from './helpers.js';
+import { closeAll, sleep, startStack, TestClient, waitFor } from './helpers.js';
 
-let stack: Stack | undefined;
-const clients: TestClient[] = [];
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
-  await stack?.close();
-  stack = undefined;
-});
-const connect = (url: string, options?: ConstructorParameters<typeof TestClient>[1]) => {
-  const c = new TestClient(url, options);
-  clients.push(c);
-  return c;
-};
+afterEach(closeAll);
+const connect = (url: string, options?: ConstructorParameters<typeof TestClient>[1]) => new TestClient(url, options);
 
 describe('WebSocket endpoint', () => {
   it('an unknown station is closed with 4404 and a reason', async () => {
-    stack = await startStack();
+    const stack = await startStack();
     const closed = await connect(stack.wsUrl('nope')).closed;
     expect(closed).toEqual({ code: CloseCode.UnknownStation, reason: 'unknown station "nope"' });
   });
 
   it('without ?station= on a multi-station relay: 4400 listing the stations', async () => {
-    stack = await startStack({ '/a': { title: 'x' }, '/b': { title: 'y' } });
+    const stack = await startStack({ '/a': { title: 'x' }, '/b': { title: 'y' } });
     const closed = await connect(stack.wsUrl()).closed;
     expect(closed.code).toBe(CloseCode.StationRequired);
     expect(closed.reason).toContain('a, b');
   });
 
   it('other paths are refused at the HTTP level', async () => {
-    stack = await startStack();
+    const stack = await startStack();
     const url = stack.wsUrl('live').replace('/ws?', '/elsewhere?');
     const client = connect(url);
     const error = await new Promise<Error>((resolve) => client.ws.once('error', resolve));
@@ -38,7 +28,7 @@ describe('WebSocket endpoint', () => {
   });
 
   it('malformed client messages get an error reply; the connection survives', async () => {
-    stack = await startStack();
+    const stack = await startStack();
     const client = connect(stack.wsUrl('live'));
     await client.next('snapshot');
     for (const bad of ['{nope', '[]', '{"type":"subscribe"}', '{"type":"ping","id":{"x":1}}']) {
@@ -50,7 +40,7 @@ describe('WebSocket endpoint', () => {
   });
 
   it('a client that keeps sending garbage is closed with 1008', async () => {
-    stack = await startStack();
+    const stack = await startStack();
     const client = connect(stack.wsUrl('live'));
     await client.next('snapshot');
     for (let i = 0; i < 10; i++) client.send('garbage');
@@ -58,7 +48,7 @@ describe('WebSocket endpoint', () => {
   });
 
   it('an oversized frame closes that client with 1009 and nothing else breaks', async () => {
-    stack = await startStack();
+    const stack = await startStack();
     const big = connect(stack.wsUrl('live'));
     const fine = connect(stack.wsUrl('live'));
     await Promise.all([big.next('snapshot'), fine.next('snapshot')]);
@@ -69,7 +59,7 @@ describe('WebSocket endpoint', () => {
   });
 
   it('resync answers with a fresh snapshot at the current seq', async () => {
-    stack = await startStack();
+    const stack = await startStack();
     const client = connect(stack.wsUrl('live'));
     const first = await client.next('snapshot');
     stack.fake.setTitle('/live', 'Next - One');
@@ -81,7 +71,7 @@ describe('WebSocket endpoint', () => {
   });
 
   it('sends the application ping every heartbeat interval', async () => {
-    stack = await startStack(undefined, { heartbeat: 150 });
+    const stack = await startStack(undefined, { heartbeat: 150 });
     const client = connect(stack.wsUrl('live'));
     const first = await client.next('ping', 1000);
     const second = await client.next('ping', 1000);
@@ -89,7 +79,7 @@ describe('WebSocket endpoint', () => {
   });
 
   it('terminates a client that stops answering protocol pings, keeps one that answers', async () => {
-    stack = await startStack(undefined, { heartbeat: 150 });
+    const stack = await startStack(undefined, { heartbeat: 150 });
     const silent = connect(stack.wsUrl('live'), { autoPong: false });
     const alive = connect(stack.wsUrl('live'));
     await Promise.all([silent.next('snapshot'), alive.next('snapshot')]);
@@ -101,7 +91,7 @@ describe('WebSocket endpoint', () => {
   });
 
   it('graceful shutdown closes every client with 1001', async () => {
-    stack = await startStack();
+    const stack = await startStack();
     const a = connect(stack.wsUrl('live'));
     const b = connect(stack.wsUrl('live'));
     await Promise.all([a.next('snapshot'), b.next('snapshot')]);
@@ -115,7 +105,7 @@ describe('WebSocket endpoint', () => {
   });
 
   it('a slow consumer is dropped instead of buffering without end', async () => {
-    stack = await startStack(undefined, { maxBufferedBytes: 1024 });
+    const stack = await startStack(undefined, { maxBufferedBytes: 1024 });
     const client = connect(stack.wsUrl('live'));
     await client.next('snapshot');
     // Stop reading from the socket: the relay's queue for this client grows with each message.
