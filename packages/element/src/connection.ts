@@ -9,6 +9,7 @@ import {
   checkNowPlaying,
   HEARTBEAT_TOLERANCE,
   parseServerMessage,
+  WS_PATH,
   type NowPlaying,
   type Track,
 } from '@now-playing/protocol';
@@ -58,9 +59,9 @@ export const MIN_UPTIME = 5_000;
 
 /**
  * The WebSocket URL for `src` and `station`. `http(s):` is mapped to `ws(s):`; a relative `src` is
- * resolved against the page. The path is used as given: `https://radio.example/` is NOT turned into
- * `…/ws`, so point `src` at the relay's WebSocket endpoint (`/ws`). `station`, when given, replaces
- * any `?station=` in `src`. Throws on a URL that is not http(s) or ws(s).
+ * resolved against the page. A bare relay address (`https://relay.example`, path `/`) means its
+ * endpoint `/ws`; any other path is used as given (a relay behind a proxy prefix, say). `station`,
+ * when given, replaces any `?station=` in `src`. Throws on a URL that is not http(s) or ws(s).
  */
 export function socketUrl(src: string, station?: string): string {
   const url = new URL(src, globalThis.location?.href);
@@ -68,6 +69,8 @@ export function socketUrl(src: string, station?: string): string {
   if (!/^wss?:$/.test(scheme)) throw new TypeError(`now-playing: src must be an http(s) or ws(s) URL, not ${url.protocol}`);
   url.protocol = scheme;
   url.hash = '';
+  // A bare relay address (`https://relay.example`) means its WebSocket endpoint.
+  if (url.pathname === '/') url.pathname = WS_PATH;
   if (station) url.searchParams.set('station', station);
   return url.href;
 }

@@ -53,7 +53,8 @@ describe('socketUrl', () => {
     expect(socketUrl('http://relay.test/ws', 'live')).toBe('ws://relay.test/ws?station=live');
     expect(socketUrl('https://relay.test:8443/radio/ws?x=1', 'a b')).toBe('wss://relay.test:8443/radio/ws?x=1&station=a+b');
     expect(socketUrl('wss://relay.test/ws?station=old', 'new')).toBe('wss://relay.test/ws?station=new');
-    expect(socketUrl('https://relay.test/')).toBe('wss://relay.test/');
+    expect(socketUrl('https://relay.test/')).toBe('wss://relay.test/ws');
+    expect(socketUrl('https://relay.test', 'live')).toBe('wss://relay.test/ws?station=live');
   });
 
   it('rejects other schemes', () => {

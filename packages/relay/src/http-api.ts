@@ -89,9 +89,10 @@ export function createHttpHandler(context: HttpApiContext): (req: IncomingMessag
         if (matchesEtag(req.headers['if-none-match'], file.etag)) return send(res, 304, '', { etag: file.etag });
         send(res, 200, req.method === 'HEAD' ? '' : file.body, {
           'content-type': 'text/javascript; charset=utf-8',
-          // An hour fresh, a day served stale while revalidating: long enough to spare the relay,
-          // short enough that a relay upgrade reaches every page the same day.
-          'cache-control': 'public, max-age=3600, stale-while-revalidate=86400',
+          // A day fresh, then a week served stale while revalidating (ETag): every listener's page
+          // loads it from cache, and a relay upgrade still reaches every page within a day or two.
+          // Not `immutable`: the URL carries no version.
+          'cache-control': 'public, max-age=86400, stale-while-revalidate=604800',
           etag: file.etag,
         });
       });
