@@ -9,13 +9,18 @@ const root = fileURLToPath(new URL('../../', import.meta.url));
 export const BUNDLE_DIR = `${root}packages/element/dist/bundle`;
 
 /** A child process whose output is kept, so tests can wait for a line. */
-class Proc {
+export class Proc {
   readonly child: ChildProcess;
   output = '';
   readonly exited: Promise<number | null>;
 
-  constructor(script: string, args: string[]) {
-    this.child = spawn(process.execPath, [`${root}${script}`, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  /** `script` is relative to the repository root; `nodeArgs` go before it (e.g. `--import tsx`). */
+  constructor(script: string, args: string[], options: { nodeArgs?: string[]; env?: NodeJS.ProcessEnv } = {}) {
+    this.child = spawn(process.execPath, [...(options.nodeArgs ?? []), `${root}${script}`, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      cwd: root,
+      env: { ...process.env, ...options.env },
+    });
     this.child.stdout!.on('data', (d: Buffer) => (this.output += d.toString()));
     this.child.stderr!.on('data', (d: Buffer) => (this.output += d.toString()));
     this.exited = new Promise((resolve) => this.child.on('exit', (code) => resolve(code)));
