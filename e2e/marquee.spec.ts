@@ -16,11 +16,31 @@ test.describe('scroll="auto"', () => {
     await expect(element.locator('.copy')).toHaveAttribute('aria-hidden', 'true');
     const [first, copy] = await element.locator('.text').allTextContents();
     expect(copy).toBe(first);
+    // Seamless: the loop moves the track by exactly half its width, which must be one copy plus its
+    // gap, so the frame after the loop point looks like the frame before it.
+    const geometry = await element.evaluate((el) => {
+      const root = el.shadowRoot!;
+      const [a, b] = [...root.querySelectorAll<HTMLElement>('.text')].map((t) => t.getBoundingClientRect());
+      return { track: root.querySelector<HTMLElement>('.track')!.getBoundingClientRect().width, step: b!.left - a!.left };
+    });
+    expect(Math.abs(geometry.track / 2 - geometry.step)).toBeLessThan(1);
     // Compositor-only: the animation moves the track with a transform, nothing else.
     const properties = await element.evaluate((el) =>
       ((el.shadowRoot!.getAnimations()[0] as CSSAnimation).effect as KeyframeEffect).getKeyframes().flatMap((k) => Object.keys(k)),
     );
     expect(properties.filter((p) => !['offset', 'easing', 'composite', 'computedOffset'].includes(p))).toEqual(['transform', 'transform']);
+  });
+
+  test('the marquee pauses while hovered and resumes after', async ({ page, stack }) => {
+    await stack.fake.setTitle('/live', LONG);
+    await openStationPage(page, stack, `<now-playing style="width: 240px" src="${stack.relay.wsUrl}"></now-playing><p id="away">elsewhere</p>`);
+    const element = page.locator('now-playing');
+    await expect(element).toHaveAttribute('data-scrolling', '');
+    const playState = () => element.evaluate((el) => el.shadowRoot!.getAnimations()[0]?.playState);
+    await element.hover();
+    await expect.poll(playState).toBe('paused');
+    await page.locator('#away').hover();
+    await expect.poll(playState).toBe('running');
   });
 
   test('short text does not scroll', async ({ page, stack }) => {
