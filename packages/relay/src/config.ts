@@ -113,7 +113,8 @@ export function resolveConfig(options: RelayOptions, names: Partial<Record<keyof
   if (!Array.isArray(config.upstreams) || config.upstreams.length === 0) {
     throw new ConfigError(name('upstreams'), 'at least one upstream is required (an Icecast URL such as http://localhost:8000)');
   }
-  config.upstreams = config.upstreams.map((u) => statusUrlOf(u, name('upstreams')));
+  // The same upstream given twice would be polled twice and its stations doubled: keep one.
+  config.upstreams = [...new Set(config.upstreams.map((u) => statusUrlOf(u, name('upstreams'))))];
   for (const [key, limits] of Object.entries(NUMBER_LIMITS)) {
     checkInteger(config[key as keyof RelayConfig], name(key as keyof RelayConfig), limits);
   }

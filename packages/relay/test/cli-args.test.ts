@@ -20,6 +20,11 @@ describe('parseCli', () => {
     expect(config.upstreams).toEqual(['https://a.example/status-json.xsl', 'http://b.example:8000/radio/status-json.xsl']);
   });
 
+  it('polls an upstream given twice (even spelled differently) once', () => {
+    const config = run(['--upstream', 'http://a:8000', '--upstream', 'http://a:8000/', '--upstream', 'http://a:8000/status-json.xsl']);
+    expect(config.upstreams).toEqual(['http://a:8000/status-json.xsl']);
+  });
+
   it('reads every numeric flag', () => {
     const config = run(['--upstream=http://h', '--port', '9000', '--host', '127.0.0.1', '--poll-interval', '2000', '--heartbeat', '5000', '--timeout', '3000', '--history', '5']);
     expect(config).toMatchObject({ port: 9000, host: '127.0.0.1', pollInterval: 2000, heartbeat: 5000, requestTimeout: 3000, historyLength: 5 });
