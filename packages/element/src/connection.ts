@@ -201,6 +201,8 @@ export class Connection {
       case 'close': {
         const code = (event as CloseEvent).code;
         // Stays set across retries (which keep going, with backoff) until a snapshot arrives.
+        // CloseCode.UnknownStation and CloseCode.StationRequired, written as numbers: importing the
+        // CloseCode object costs the bundle 91 bytes. The tests close with CloseCode's values.
         if (code === 4404 || code === 4400) this.#stationError = true;
         return this.#linkLost();
       }
@@ -311,19 +313,18 @@ export class Connection {
     return { state: this.#data, status: this.#status, previousTrack: this.#previous };
   }
 
-  #emit(stateChanged = false): void {
+  /** The status follows from the link and the data; see {@link ConnectionStatus}. */
+  #computeStatus(): ConnectionStatus {
     const data = this.#data;
-    const status: ConnectionStatus = this.#stationError
-      ? 'offline'
-      : !data
-        ? 'connecting'
-        : !this.#synced
-          ? 'reconnecting'
-          : data.stale
-            ? 'stale'
-            : data.online
-              ? 'live'
-              : 'offline';
+    if (this.#stationError) return 'offline';
+    if (!data) return 'connecting';
+    if (!this.#synced) return 'reconnecting';
+    if (data.stale) return 'stale';
+    return data.online ? 'live' : 'offline';
+  }
+
+  #emit(stateChanged = false): void {
+    const status = this.#computeStatus();
     if (!stateChanged && status === this.#status) return;
     this.#status = status;
     const update = this.#update();

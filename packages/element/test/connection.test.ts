@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { HEARTBEAT_TOLERANCE } from '@now-playing/protocol';
+import { CloseCode, HEARTBEAT_TOLERANCE } from '@now-playing/protocol';
 import {
   acquireConnection,
   Connection,
@@ -240,12 +240,12 @@ describe('Connection', () => {
   it('is offline on 4404 and keeps retrying with backoff', async () => {
     const { connection, socket } = await connect();
     socket.open();
-    socket.serverClose(4404, 'unknown station');
+    socket.serverClose(CloseCode.UnknownStation, 'unknown station');
     expect(connection.status).toBe('offline');
     await vi.advanceTimersByTimeAsync(1000);
     expect(FakeSocket.instances).toHaveLength(2);
     FakeSocket.last.open();
-    FakeSocket.last.serverClose(4404);
+    FakeSocket.last.serverClose(CloseCode.UnknownStation);
     expect(connection.status).toBe('offline');
     // The second retry waits longer than the first (growth factor 1.6 on 500 … 1000 ms).
     await vi.advanceTimersByTimeAsync(700);
@@ -260,7 +260,7 @@ describe('Connection', () => {
   it('is offline on 4400 (station required)', async () => {
     const { connection, socket } = await connect();
     socket.open();
-    socket.serverClose(4400);
+    socket.serverClose(CloseCode.StationRequired);
     expect(connection.status).toBe('offline');
   });
 });

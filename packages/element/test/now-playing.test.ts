@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { CloseCode } from '@now-playing/protocol';
 import '../src/now-playing.js';
 import type { NowPlayingElement } from '../src/now-playing.js';
 import { FakeSocket, nowPlaying, patch, snapshot } from './fake-socket.js';
@@ -158,7 +159,7 @@ describe('<now-playing>', () => {
     expect(textPart(el)?.textContent).toBe('Artist A – Song One'); // last known data stays
     await vi.advanceTimersByTimeAsync(1000);
     FakeSocket.last.open();
-    FakeSocket.last.serverClose(4404);
+    FakeSocket.last.serverClose(CloseCode.UnknownStation);
     expect(el.getAttribute('status')).toBe('offline');
   });
 

@@ -71,8 +71,7 @@ export function createHttpHandler(context: HttpApiContext): (req: IncomingMessag
       const id = safeDecode(path.slice('/stations/'.length));
       const station = id === undefined ? undefined : stations.get(id);
       if (!station) return json(req, res, 404, { error: `unknown station ${JSON.stringify(id ?? path)}` });
-      const body = JSON.stringify(station.state);
-      const etag = `"${createHash('sha1').update(body).digest('base64url').slice(0, 22)}"`;
+      const { body, etag } = stateJson(station.state);
       const headers = { etag, 'cache-control': 'no-cache' };
       if (matchesEtag(req.headers['if-none-match'], etag)) return send(res, 304, '', headers);
       return send(res, 200, req.method === 'HEAD' ? '' : body, { ...headers, 'content-type': 'application/json; charset=utf-8' });
@@ -106,10 +105,27 @@ export function createHttpHandler(context: HttpApiContext): (req: IncomingMessag
 async function loadBundle(path: string): Promise<{ body: Buffer; etag: string } | undefined> {
   try {
     const body = await readFile(path);
-    return { body, etag: `"${createHash('sha1').update(body).digest('base64url').slice(0, 22)}"` };
+    return { body, etag: etagOf(body) };
   } catch {
     return undefined;
   }
+}
+
+/** A strong ETag: a digest of the exact bytes, so replicas serving the same state agree. */
+function etagOf(body: string | Buffer): string {
+  return `"${createHash('sha1').update(body).digest('base64url').slice(0, 22)}"`;
+}
+
+// A station's state is a new object on every change, so this serialises and hashes each state once,
+// however many HTTP consumers poll it.
+const stateJsonCache = new WeakMap<object, { body: string; etag: string }>();
+function stateJson(state: object): { body: string; etag: string } {
+  let cached = stateJsonCache.get(state);
+  if (!cached) {
+    const body = JSON.stringify(state);
+    stateJsonCache.set(state, (cached = { body, etag: etagOf(body) }));
+  }
+  return cached;
 }
 
 function matchesEtag(header: string | undefined, etag: string): boolean {
