@@ -24,6 +24,23 @@ Options:
   --mount <path>  a mount on air, repeatable (default /live)
   --title <text>  initial title of the first mount
   --help          show this help
+
+Control API (JSON bodies): GET /control/state, PUT|DELETE /control/mounts/<mount>,
+PUT|DELETE /control/fault, POST /control/reset-stats.
+
+Faults for PUT /control/fault (DELETE heals), all on GET /status-json.xsl:
+  {"kind":"http-error","status":500}          error page (status 400-599, optional)
+  {"kind":"hang"}                             never answers
+  {"kind":"slow","delayMs":2000}              answers late
+  {"kind":"invalid-json"}                     truncated body
+  {"kind":"huge","bytes":N,"chunked":false}   N-byte body (chunked optional)
+  {"kind":"reset"}                            TCP reset
+  {"kind":"redirect-self","status":302}       redirects to itself (301/302/303/307/308, optional)
+  {"kind":"redirect","location":URL,"status":302}  redirects to an absolute http(s) URL
+  {"kind":"churn-mounts","perRequest":1000}   new mount names on every answer (1-100000, optional)
+  {"kind":"huge-title","chars":N}             every title N characters long (N <= 50000000)
+  {"kind":"latin1"}                           body in ISO-8859-1, still labelled UTF-8
+  {"kind":"binary"}                           4 KiB of non-text bytes
 `;
 
 export function parseCliArgs(argv: readonly string[]): CliOptions {

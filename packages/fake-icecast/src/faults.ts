@@ -1,4 +1,7 @@
-/** Ways to make `GET /status-json.xsl` misbehave, so a relay can be tested against a sick upstream. */
+/** The statuses a redirect fault may answer with. */
+export type RedirectStatus = 301 | 302 | 303 | 307 | 308;
+
+/** Ways to make `GET /status-json.xsl` misbehave, so a relay can be tested against a sick or hostile upstream. */
 export type Fault =
   /** An HTTP error (default 500) with a small text/html body, like Icecast's own error pages. */
   | { kind: 'http-error'; status?: number }
@@ -14,7 +17,28 @@ export type Fault =
    */
   | { kind: 'huge'; bytes: number; chunked?: boolean }
   /** Destroy the connection (TCP RST) without answering. */
-  | { kind: 'reset' };
+  | { kind: 'reset' }
+  /** A redirect (default 302) whose `Location` is the requested status URL itself: an endless loop if followed. */
+  | { kind: 'redirect-self'; status?: RedirectStatus }
+  /**
+   * A redirect (default 302) to `location`, an absolute http(s) URL (another server, a cloud metadata
+   * address...). Kept as the WHATWG URL parser writes it (`http://a` becomes `http://a/`).
+   */
+  | { kind: 'redirect'; location: string; status?: RedirectStatus }
+  /**
+   * Every answer lists `perRequest` (default 1000) mounts never listed before, each with a title, instead
+   * of the configured ones: a relay that keeps state per mount name grows without end.
+   */
+  | { kind: 'churn-mounts'; perRequest?: number }
+  /** The healthy body, but every mount's title is exactly `chars` ASCII characters long (mounts without one get one). */
+  | { kind: 'huge-title'; chars: number }
+  /**
+   * The healthy body encoded as ISO-8859-1 instead of UTF-8 (characters above U+00FF as `&#NNNN;`),
+   * still labelled `charset=UTF-8`.
+   */
+  | { kind: 'latin1' }
+  /** 200 with 4 KiB of fixed pseudo-random bytes: not text at all, as from a server of another kind. */
+  | { kind: 'binary' };
 
 export type FaultKind = Fault['kind'];
 
@@ -25,10 +49,25 @@ const FIELDS: Record<FaultKind, readonly string[]> = {
   'invalid-json': [],
   huge: ['bytes', 'chunked'],
   reset: [],
+  'redirect-self': ['status'],
+  redirect: ['location', 'status'],
+  'churn-mounts': ['perRequest'],
+  'huge-title': ['chars'],
+  latin1: [],
+  binary: [],
 };
+
+/** Every fault kind, for help texts and error messages. */
+export const FAULT_KINDS = Object.keys(FIELDS) as readonly FaultKind[];
 
 // setTimeout's ceiling; a longer delay would fire at once.
 const MAX_DELAY_MS = 2 ** 31 - 1;
+const REDIRECT_STATUSES: readonly number[] = [301, 302, 303, 307, 308];
+// Well past any sane header, yet small enough for every HTTP client to read the Location.
+const MAX_LOCATION_CHARS = 8192;
+export const DEFAULT_CHURN_PER_REQUEST = 1000;
+export const MAX_CHURN_PER_REQUEST = 100_000;
+export const MAX_TITLE_CHARS = 50_000_000;
 
 /**
  * Checks a fault that may come from the wire and returns a clean copy.
@@ -75,28 +114,63 @@ export function parseFault(value: unknown): Fault {
         ? { kind: 'huge', bytes: bytes as number }
         : { kind: 'huge', bytes: bytes as number, chunked: input.chunked };
     }
+    case 'redirect-self': {
+      const status = redirectStatus(input.status);
+      return status === undefined ? { kind: 'redirect-self' } : { kind: 'redirect-self', status };
+    }
+    case 'redirect': {
+      const location = absoluteHttpUrl(input.location);
+      const status = redirectStatus(input.status);
+      return status === undefined ? { kind: 'redirect', location } : { kind: 'redirect', location, status };
+    }
+    case 'churn-mounts': {
+      const perRequest = input.perRequest;
+      if (perRequest === undefined) return { kind: 'churn-mounts' };
+      if (!Number.isInteger(perRequest) || (perRequest as number) < 1 || (perRequest as number) > MAX_CHURN_PER_REQUEST) {
+        throw new TypeError(
+          `fault "perRequest" must be an integer from 1 to ${MAX_CHURN_PER_REQUEST}, got ${JSON.stringify(perRequest)}`,
+        );
+      }
+      return { kind: 'churn-mounts', perRequest: perRequest as number };
+    }
+    case 'huge-title': {
+      const chars = input.chars;
+      if (!Number.isInteger(chars) || (chars as number) < 0 || (chars as number) > MAX_TITLE_CHARS) {
+        throw new TypeError(`fault "chars" must be an integer from 0 to ${MAX_TITLE_CHARS}, got ${JSON.stringify(chars)}`);
+      }
+      return { kind: 'huge-title', chars: chars as number };
+    }
     case 'hang':
     case 'invalid-json':
     case 'reset':
-      return { kind: kind as 'hang' | 'invalid-json' | 'reset' };
+    case 'latin1':
+    case 'binary':
+      return { kind: kind as 'hang' | 'invalid-json' | 'reset' | 'latin1' | 'binary' };
   }
 }
 
-/**
- * The body of a `huge` answer: a plausible status-json prefix, then an endless title, cut at exactly
- * `bytes` bytes. Generated chunk by chunk so a 100 MB answer never sits in memory.
- */
-export function* hugeBody(prefix: string, bytes: number): Generator<Buffer> {
-  const head = Buffer.from(prefix).subarray(0, bytes);
-  if (head.length > 0) yield head;
-  const padding = Buffer.alloc(64 * 1024, 'x');
-  for (let left = bytes - head.length; left > 0; left -= padding.length) {
-    yield left >= padding.length ? padding : padding.subarray(0, left);
+function redirectStatus(status: unknown): RedirectStatus | undefined {
+  if (status === undefined) return undefined;
+  if (typeof status !== 'number' || !REDIRECT_STATUSES.includes(status)) {
+    throw new TypeError(`fault "status" must be one of ${REDIRECT_STATUSES.join(', ')}, got ${JSON.stringify(status)}`);
   }
+  return status as RedirectStatus;
 }
 
-/** The body of an `invalid-json` answer: the first half of a healthy body (an unclosed object). */
-export function truncatedBody(body: string): Buffer {
-  const bytes = Buffer.from(body);
-  return bytes.subarray(0, Math.floor(bytes.length / 2));
+/** The URL as the WHATWG parser writes it: pure ASCII, no CR/LF, so it is always a valid header value. */
+function absoluteHttpUrl(location: unknown): string {
+  const problem = `fault "location" must be an absolute http or https URL of at most ${MAX_LOCATION_CHARS} characters`;
+  // The echo is cut short: the message travels back in a control answer.
+  const got = `, got ${JSON.stringify(typeof location === 'string' ? location.slice(0, 200) : location)}`;
+  if (typeof location !== 'string') throw new TypeError(problem + got);
+  let url: URL;
+  try {
+    url = new URL(location);
+  } catch {
+    throw new TypeError(problem + got);
+  }
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.href.length > MAX_LOCATION_CHARS) {
+    throw new TypeError(problem + got);
+  }
+  return url.href;
 }

@@ -23,6 +23,13 @@ export function sendIcecast(res: ServerResponse, status: number, contentType: st
   res.end(bytes);
 }
 
+/** A redirect to `location` (which must be a valid header value), with a short HTML page. */
+export function sendIcecastRedirect(res: ServerResponse, status: number, location: string): void {
+  const body = Buffer.from(`<html><head><title>${status}</title></head><body><b>Moved</b></body></html>\r\n`);
+  res.writeHead(status, [...icecastHeaders('text/html; charset=utf-8', body.length), 'Location', location]);
+  res.end(body);
+}
+
 /** An error page shaped like Icecast's own. */
 export function sendIcecastError(res: ServerResponse, status: number, message: string): void {
   const body = `<html><head><title>Error ${status}</title></head><body><b>${status} - ${message}</b></body></html>\r\n`;

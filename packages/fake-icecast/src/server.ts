@@ -5,13 +5,25 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { handleAdminMetadata } from './admin.js';
 import { handleControl } from './control.js';
-import { hugeBody, parseFault, truncatedBody, type Fault } from './faults.js';
-import { icecastHeaders, sendIcecast, sendIcecastError } from './http.js';
+import {
+  binaryBody,
+  churnBody,
+  hugeBody,
+  hugeTitleBody,
+  latin1Bytes,
+  truncatedBody,
+  type StreamedBody,
+} from './fault-bodies.js';
+import { DEFAULT_CHURN_PER_REQUEST, parseFault, type Fault } from './faults.js';
+import { icecastHeaders, sendIcecast, sendIcecastError, sendIcecastRedirect } from './http.js';
 import { defaultMountState, normaliseMountName, parseMountPatch, type MountState } from './mount-state.js';
-import { renderStatusJson, type ServerInfo } from './status-json.js';
+import { renderStatusJson, type MountSnapshot, type ServerInfo } from './status-json.js';
 
 export const STATUS_PATH = '/status-json.xsl';
 const JSON_TYPE = 'application/json; charset=UTF-8';
+// Stands in for each title in a huge-title template. Control characters are written raw by the
+// stylesheet rendering, and no configured text is expected to contain them.
+const TITLE_MARKER = '\u0001huge-title\u0001';
 
 export interface FakeIcecastOptions {
   /** Default `127.0.0.1`. */
@@ -28,7 +40,7 @@ export interface FakeIcecast {
   /** `url + '/status-json.xsl'`. */
   readonly statusUrl: string;
   readonly port: number;
-  /** Number of GET /status-json.xsl requests received (faulty answers included). */
+  /** Number of GET /status-json.xsl requests received (faulty answers and redirects included). */
   readonly statusRequests: number;
   /** Highest number of status requests in flight at the same time (proves "never two in flight"). */
   readonly maxConcurrentStatusRequests: number;
@@ -78,6 +90,8 @@ class FakeIcecastServer implements FakeIcecast {
   readonly #sockets = new Set<Socket>();
   readonly #hung = new Set<ServerResponse>();
   #inFlight = 0;
+  // The next id a churn-mounts answer gives out; only grows, so no name is ever listed twice.
+  #nextChurnId = 1;
   #closing: Promise<void> | undefined;
 
   constructor(host: string, mounts: Record<string, MountState>) {
@@ -141,10 +155,7 @@ class FakeIcecastServer implements FakeIcecast {
   }
 
   statusBody(): string {
-    const mounts = Object.fromEntries(
-      [...this.#mounts].map(([name, { state, listenerPeak, streamStart }]) => [name, { ...state, listenerPeak, streamStart }]),
-    );
-    return renderStatusJson(mounts, this.#serverInfo());
+    return this.#render();
   }
 
   close(): Promise<void> {
@@ -169,6 +180,15 @@ class FakeIcecastServer implements FakeIcecast {
     });
   }
 
+  /** The status body; with `title`, every mount carries that title instead of its own. */
+  #render(title?: string): string {
+    const mounts: Record<string, MountSnapshot> = {};
+    for (const [name, { state, listenerPeak, streamStart }] of this.#mounts) {
+      mounts[name] = { ...state, listenerPeak, streamStart, ...(title === undefined ? {} : { title }) };
+    }
+    return renderStatusJson(mounts, this.#serverInfo());
+  }
+
   #serverInfo(): ServerInfo {
     return { host: this.#host, baseUrl: this.url, serverStart: this.#started };
   }
@@ -180,7 +200,7 @@ class FakeIcecastServer implements FakeIcecast {
     } catch {
       return sendIcecastError(res, 400, 'Bad Request');
     }
-    if (url.pathname === STATUS_PATH) return this.#handleStatus(req, res);
+    if (url.pathname === STATUS_PATH) return this.#handleStatus(req, res, url);
     if (url.pathname === '/admin/metadata') {
       return handleAdminMetadata(req, res, url, {
         hasMount: (mount) => this.#mounts.has(mount),
@@ -195,7 +215,7 @@ class FakeIcecastServer implements FakeIcecast {
     sendIcecastError(res, 404, 'The file you requested could not be found');
   }
 
-  #handleStatus(req: IncomingMessage, res: ServerResponse): void {
+  #handleStatus(req: IncomingMessage, res: ServerResponse, url: URL): void {
     // Icecast answers HEAD (and anything but GET) on a stylesheet with 400.
     if (req.method !== 'GET') return sendIcecastError(res, 400, 'Bad Request');
     this.statusRequests += 1;
@@ -234,6 +254,23 @@ class FakeIcecastServer implements FakeIcecast {
       case 'reset':
         req.socket.resetAndDestroy();
         return;
+      case 'redirect-self':
+        return sendIcecastRedirect(res, fault.status ?? 302, `${this.url}${url.pathname}${url.search}`);
+      case 'redirect':
+        return sendIcecastRedirect(res, fault.status ?? 302, fault.location);
+      case 'churn-mounts': {
+        const count = fault.perRequest ?? DEFAULT_CHURN_PER_REQUEST;
+        const firstId = this.#nextChurnId;
+        this.#nextChurnId += count;
+        return sendStreamed(res, JSON_TYPE, churnBody(this.#serverInfo(), firstId, count, wholeSecondsNow()));
+      }
+      case 'huge-title':
+        return sendStreamed(res, JSON_TYPE, hugeTitleBody(this.#render(TITLE_MARKER), TITLE_MARKER, fault.chars));
+      case 'latin1':
+        // Still labelled UTF-8, as Icecast labels it whatever the bytes are.
+        return sendIcecast(res, 200, JSON_TYPE, latin1Bytes(this.statusBody()));
+      case 'binary':
+        return sendIcecast(res, 200, 'application/octet-stream', binaryBody());
     }
   }
 
@@ -241,6 +278,12 @@ class FakeIcecastServer implements FakeIcecast {
     for (const res of this.#hung) res.socket?.destroy();
     this.#hung.clear();
   }
+}
+
+function sendStreamed(res: ServerResponse, contentType: string, body: StreamedBody): void {
+  res.writeHead(200, icecastHeaders(contentType, body.length));
+  // The client giving up mid-stream is expected; pipeline then destroys the response.
+  pipeline(Readable.from(body.chunks), res).catch(() => {});
 }
 
 function wholeSecondsNow(): Date {

@@ -37,14 +37,7 @@ export const SERVER_ID = 'Icecast 2.4.4';
  * with several.
  */
 export function renderStatusJson(mounts: Readonly<Record<string, MountSnapshot>>, server: ServerInfo): string {
-  const head = [
-    member('admin', text(server.admin ?? 'admin@localhost', true)),
-    member('host', text(server.host, true)),
-    member('location', text(server.location ?? 'fake-icecast', true)),
-    member('server_id', text(server.serverId ?? SERVER_ID, true)),
-    member('server_start', text(formatIcecastDate(server.serverStart), true)),
-    member('server_start_iso8601', text(formatIso8601(server.serverStart), true)),
-  ].join(',');
+  const head = renderStatusHead(server);
   const sources = Object.keys(mounts)
     .sort(compareCodeUnits)
     .map((mount) => renderSource(mount, mounts[mount]!, server));
@@ -57,7 +50,23 @@ export function renderStatusJson(mounts: Readonly<Record<string, MountSnapshot>>
   return `{"icestats":{${head},${tail}}}`;
 }
 
-function renderSource(mount: string, state: MountSnapshot, server: ServerInfo): string {
+/**
+ * The server-wide members of `icestats`, comma-separated, without braces: a body is
+ * `{"icestats":{HEAD,"source":...}}`. Exported so a long body can be streamed source by source.
+ */
+export function renderStatusHead(server: ServerInfo): string {
+  return [
+    member('admin', text(server.admin ?? 'admin@localhost', true)),
+    member('host', text(server.host, true)),
+    member('location', text(server.location ?? 'fake-icecast', true)),
+    member('server_id', text(server.serverId ?? SERVER_ID, true)),
+    member('server_start', text(formatIcecastDate(server.serverStart), true)),
+    member('server_start_iso8601', text(formatIso8601(server.serverStart), true)),
+  ].join(',');
+}
+
+/** One element of `source`: the mount's members sorted by key, closed by `dummy`. */
+export function renderSource(mount: string, state: MountSnapshot, server: ServerInfo): string {
   const ncr = state.charset === undefined;
   const streamStart = state.streamStart ?? server.serverStart;
   const listeners = state.listeners ?? 0;

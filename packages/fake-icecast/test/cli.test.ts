@@ -2,7 +2,8 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { describe, it, expect } from 'vitest';
-import { parseCliArgs, UsageError } from '../src/cli-args.js';
+import { parseCliArgs, USAGE, UsageError } from '../src/cli-args.js';
+import { FAULT_KINDS } from '../src/faults.js';
 
 const CLI = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
@@ -51,6 +52,12 @@ describe('parseCliArgs', () => {
   });
 });
 
+describe('USAGE', () => {
+  it('shows every fault kind', () => {
+    for (const kind of FAULT_KINDS) expect(USAGE).toContain(`{"kind":"${kind}"`);
+  });
+});
+
 describe('fake-icecast CLI', () => {
   it('exits 2 on a bad flag, naming it', async () => {
     const run = runCli(['--port', 'abc']);
@@ -67,6 +74,23 @@ describe('fake-icecast CLI', () => {
     const body = await (await fetch(`${match![1]}/status-json.xsl`, { signal: AbortSignal.timeout(2000) })).text();
     expect(body).toContain('"title":"Hello &#8211; World"');
     expect(JSON.parse(body).icestats.source).toHaveLength(2);
+    run.child.kill('SIGTERM');
+    expect(await run.exited).toEqual([0, null]);
+  }, 5000);
+
+  it('takes a hostile fault from another process over the control API', async () => {
+    const run = runCli(['--port', '0']);
+    await expect.poll(run.stdout, { timeout: 4000 }).toMatch(/\n$/);
+    const url = /listening on (http:\/\/[^ ]+) /.exec(run.stdout())![1]!;
+    const put = await fetch(`${url}/control/fault`, {
+      method: 'PUT',
+      body: JSON.stringify({ kind: 'redirect-self' }),
+      signal: AbortSignal.timeout(2000),
+    });
+    expect(put.status).toBe(200);
+    const status = await fetch(`${url}/status-json.xsl`, { redirect: 'manual', signal: AbortSignal.timeout(2000) });
+    expect(status.status).toBe(302);
+    expect(status.headers.get('location')).toBe(`${url}/status-json.xsl`);
     run.child.kill('SIGTERM');
     expect(await run.exited).toEqual([0, null]);
   }, 5000);

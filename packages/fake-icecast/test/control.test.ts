@@ -63,6 +63,29 @@ describe('control API', () => {
     expect((await rawRequest(fake.statusUrl)).status).toBe(200);
   });
 
+  it('PUT /control/fault sets the hostile kinds, and rejects bad ones naming the field', async () => {
+    const fake = await startFake({ mounts: { '/live': { title: 'Café – X' } } });
+    const faults = [
+      { kind: 'redirect-self', status: 301 },
+      { kind: 'redirect', location: 'http://169.254.169.254/latest' },
+      { kind: 'churn-mounts', perRequest: 2 },
+      { kind: 'huge-title', chars: 10 },
+      { kind: 'latin1' },
+      { kind: 'binary' },
+    ];
+    for (const fault of faults) {
+      const response = await control(fake, 'PUT', 'fault', fault);
+      expect(response.status).toBe(200);
+      expect(((await response.json()) as ControlState).fault).toEqual(fault);
+    }
+    const status = await fetch(fake.statusUrl, { signal: AbortSignal.timeout(3000) });
+    expect(status.headers.get('content-type')).toBe('application/octet-stream');
+    const bad = await control(fake, 'PUT', 'fault', { kind: 'redirect', location: 'not a url' });
+    expect(bad.status).toBe(400);
+    expect(await errorOf(bad)).toContain('"location"');
+    expect(fake.fault).toEqual({ kind: 'binary' });
+  });
+
   it('POST /control/reset-stats', async () => {
     const fake = await startFake();
     await rawRequest(fake.statusUrl);
