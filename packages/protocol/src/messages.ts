@@ -25,9 +25,15 @@ export const CloseCode = {
   PolicyViolation: 1008,
   /** The frame was larger than MAX_CLIENT_MESSAGE_BYTES. */
   MessageTooBig: 1009,
+  /** The standard "try again later": the relay is at its connection limit. Reconnect with backoff. */
+  RelayFull: 1013,
+  /** Too many connections from this client's address (`--max-connections-per-ip`). */
+  TooManyConnectionsFromAddress: 4403,
+  /** The client sent messages faster than the relay's per-connection rate limit. */
+  TooManyMessages: 4429,
   /** `?station=` is required because the relay serves several stations (or none yet). */
   StationRequired: 4400,
-  /** No station with that id. */
+  /** No station with that id (also sent to the clients of a station the relay removes). */
   UnknownStation: 4404,
 } as const;
 

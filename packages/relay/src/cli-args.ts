@@ -4,14 +4,17 @@
  * no dependency; every value is then checked by config.ts under the flag's own name.
  */
 import { parseArgs } from 'node:util';
-import { ConfigError, DEFAULTS, LOG_LEVELS, NUMBER_LIMITS, parseInteger, resolveConfig, type RelayConfig } from './config.js';
+import { ConfigError, DEFAULTS, LOG_LEVELS, NUMBER_LIMITS, parseInteger, resolveConfig, type RelayConfig, type RelayOptions } from './config.js';
 
 interface Flag {
   key: keyof RelayConfig;
   env: string;
+  /** Shown after the flag in --help; empty for a switch (a flag without a value). */
   arg: string;
   help: string;
 }
+
+const SWITCH_VALUES: Record<string, boolean> = { '1': true, true: true, yes: true, '0': false, false: false, no: false };
 
 /** Every flag, its environment variable and its help line, in the order `--help` lists them. */
 export const FLAGS: Record<string, Flag> = {
@@ -23,6 +26,15 @@ export const FLAGS: Record<string, Flag> = {
   'max-backoff': { key: 'maxBackoff', env: 'NOW_PLAYING_MAX_BACKOFF', arg: '<ms>', help: `longest wait between requests to a failing upstream (default ${DEFAULTS.maxBackoff})` },
   heartbeat: { key: 'heartbeat', env: 'NOW_PLAYING_HEARTBEAT', arg: '<ms>', help: `heartbeat interval to clients (default ${DEFAULTS.heartbeat})` },
   history: { key: 'historyLength', env: 'NOW_PLAYING_HISTORY', arg: '<n>', help: `previous tracks kept per station (default ${DEFAULTS.historyLength})` },
+  'max-connections': { key: 'maxConnections', env: 'NOW_PLAYING_MAX_CONNECTIONS', arg: '<n>', help: `WebSocket connections at most; more are refused with 1013 (default: open-file limit - 256, here ${DEFAULTS.maxConnections})` },
+  'max-connections-per-ip': { key: 'maxConnectionsPerIp', env: 'NOW_PLAYING_MAX_CONNECTIONS_PER_IP', arg: '<n>', help: 'connections per client address at most, refused with 4403 (default 0: off; behind a proxy use --trust-proxy)' },
+  'trust-proxy': { key: 'trustProxy', env: 'NOW_PLAYING_TRUST_PROXY', arg: '<addrs>', help: 'comma-separated proxy addresses/CIDRs whose X-Forwarded-For gives the client address (default none)' },
+  'client-message-rate': { key: 'clientMessageRate', env: 'NOW_PLAYING_CLIENT_MESSAGE_RATE', arg: '<n>', help: `client messages per second per connection, over it: close 4429 (default ${DEFAULTS.clientMessageRate})` },
+  'client-message-burst': { key: 'clientMessageBurst', env: 'NOW_PLAYING_CLIENT_MESSAGE_BURST', arg: '<n>', help: `client messages allowed in a burst (default ${DEFAULTS.clientMessageBurst})` },
+  'max-stations-per-upstream': { key: 'maxStationsPerUpstream', env: 'NOW_PLAYING_MAX_STATIONS_PER_UPSTREAM', arg: '<n>', help: `stations one upstream may create (default ${DEFAULTS.maxStationsPerUpstream})` },
+  'evict-offline-after': { key: 'evictOfflineAfter', env: 'NOW_PLAYING_EVICT_OFFLINE_AFTER', arg: '<ms>', help: `remove a station off air this long (default ${DEFAULTS.evictOfflineAfter}, one hour)` },
+  'max-redirects': { key: 'maxRedirects', env: 'NOW_PLAYING_MAX_REDIRECTS', arg: '<n>', help: `redirects followed per upstream request (default ${DEFAULTS.maxRedirects})` },
+  'allow-cross-host-redirects': { key: 'crossHostRedirects', env: 'NOW_PLAYING_ALLOW_CROSS_HOST_REDIRECTS', arg: '', help: 'follow upstream redirects to other hosts (never to private addresses; default off)' },
   'log-level': { key: 'logLevel', env: 'NOW_PLAYING_LOG_LEVEL', arg: '<level>', help: `${LOG_LEVELS.join('|')} (default ${DEFAULTS.logLevel})` },
   bundle: { key: 'bundleDir', env: 'NOW_PLAYING_BUNDLE', arg: '<dir>', help: 'folder with the element bundles served at /now-playing.js (default: @now-playing/element\'s)' },
 };
@@ -31,24 +43,27 @@ export const USAGE = `Usage: now-playing-relay --upstream <url> [options]
 
 Polls each Icecast upstream once for everyone and pushes changes to browsers over WebSocket
 (ws://host:port/ws?station=<id>). Every mount becomes a station, named after the mount (/live → live).
+An upstream URL may carry user:password@ (sent as HTTP Basic auth, never shown) and ?charset=latin1|utf-8.
+SIGTERM/SIGINT: close clients (1001) and exit 0. SIGHUP: ignored (logs go to stdout; nothing to reopen).
 
 Options:
 ${Object.entries(FLAGS)
-  .map(([name, f]) => `  --${`${name} ${f.arg}`.padEnd(24)} ${f.help}`)
+  .map(([name, f]) => `  --${`${name} ${f.arg}`.trimEnd().padEnd(34)} ${f.help}`)
   .join('\n')}
-  --help                     show this help
-  --version                  show the version
+  --help                               show this help
+  --version                            show the version
 
 Each option can also be set with its environment variable (flags win):
 ${Object.entries(FLAGS)
-  .map(([name, f]) => `  ${f.env.padEnd(26)} --${name}`)
+  .map(([name, f]) => `  ${f.env.padEnd(40)} --${name}`)
   .join('\n')}
 
 Example:
   now-playing-relay --upstream http://icecast.example:8000 --port 8080
 `;
 
-export type CliRequest = { kind: 'help' } | { kind: 'version' } | { kind: 'run'; config: RelayConfig };
+/** `run` carries the options as given (for createRelay) and the config they resolve to (validated under flag names). */
+export type CliRequest = { kind: 'help' } | { kind: 'version' } | { kind: 'run'; options: RelayOptions; config: RelayConfig };
 
 /** Parse argv (without node and the script) and the environment; throws ConfigError naming the flag. */
 export function parseCli(argv: string[], env: Record<string, string | undefined> = {}): CliRequest {
@@ -75,17 +90,31 @@ export function parseCli(argv: string[], env: Record<string, string | undefined>
       if (list) options.upstreams = list;
       continue;
     }
+    if (flag.arg === '') {
+      if (fromFlag !== undefined) options[flag.key] = fromFlag;
+      else if (fromEnv !== undefined && fromEnv !== '') {
+        const value = SWITCH_VALUES[fromEnv.trim().toLowerCase()];
+        if (value === undefined) throw new ConfigError(label, `expected 1/0, true/false or yes/no, got ${JSON.stringify(fromEnv)}`);
+        options[flag.key] = value;
+      }
+      continue;
+    }
     const text = (fromFlag as string | undefined) ?? (fromEnv === '' ? undefined : fromEnv);
     if (text === undefined) continue;
     const limits = NUMBER_LIMITS[flag.key];
-    options[flag.key] = limits ? parseInteger(text, label, limits) : text;
+    if (flag.key === 'trustProxy') options.trustProxy = text.split(/[\s,]+/).filter(Boolean);
+    else options[flag.key] = limits ? parseInteger(text, label, limits) : text;
   }
-  return { kind: 'run', config: resolveConfig(options as { upstreams: string[] }, names) };
+  const relayOptions = options as RelayOptions;
+  return { kind: 'run', options: relayOptions, config: resolveConfig(relayOptions, names) };
 }
 
 const parseOptions = {
   ...Object.fromEntries(
-    Object.keys(FLAGS).map((name) => [name, name === 'upstream' ? { type: 'string', multiple: true } : { type: 'string' }]),
+    Object.entries(FLAGS).map(([name, flag]) => [
+      name,
+      name === 'upstream' ? { type: 'string', multiple: true } : { type: flag.arg === '' ? 'boolean' : 'string' },
+    ]),
   ),
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },

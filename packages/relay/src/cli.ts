@@ -29,10 +29,10 @@ async function main(): Promise<number> {
     return 0;
   }
 
-  const config = request.config;
-  config.bundleDir ??= findElementBundles();
+  const { config } = request;
+  const bundleDir = config.bundleDir ?? findElementBundles();
   const log = createLogger(config.logLevel);
-  const relay = createRelay(config, { logger: log });
+  const relay = createRelay({ ...request.options, ...(bundleDir ? { bundleDir } : {}) }, { logger: log });
   try {
     await relay.start();
   } catch (error) {
@@ -49,6 +49,9 @@ async function main(): Promise<number> {
     };
     process.once('SIGTERM', () => shutdown('SIGTERM'));
     process.once('SIGINT', () => shutdown('SIGINT'));
+    // Daemons are sent SIGHUP to reopen their logs; ours go to stdout, so there is nothing to reopen.
+    // Node's default for SIGHUP is to exit without closing anyone: say so and keep serving instead.
+    process.on('SIGHUP', () => log.info({ signal: 'SIGHUP' }, 'SIGHUP ignored: logs go to stdout, nothing to reopen'));
   });
   // Never hang on the way out: a stuck upstream or client gets a few seconds, then we exit anyway.
   const force = setTimeout(() => process.exit(0), 5000);

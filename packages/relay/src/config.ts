@@ -1,12 +1,26 @@
 /**
  * Relay configuration: defaults, validation and upstream URL resolution. Every check names the
  * option it rejects (the CLI passes its flag names, the library its property names), so a typo is
- * one clear line, not a stack trace or a silently ignored setting.
+ * one clear line, not a stack trace or a silently ignored setting. Every limit is listed, with what
+ * the relay does when it is hit, in docs/security.md.
  */
+import { readFileSync } from 'node:fs';
+import { BlockList, isIP } from 'node:net';
+import { parseCharset, type Charset } from './sources/charset.js';
+
+/** One upstream, resolved from the URL the operator gave. */
+export interface UpstreamSpec {
+  /** The status URL requested, without credentials or `?charset=`: safe to show on /healthz and in logs. */
+  url: string;
+  /** From `user:password@` in the given URL; sent as HTTP Basic auth, never displayed. */
+  credentials?: { username: string; password: string };
+  /** From `?charset=` (default `auto`: UTF-8 when valid, else Latin-1). */
+  charset: Charset;
+}
 
 export interface RelayConfig {
-  /** Icecast status URLs (see `statusUrlOf`). At least one. */
-  upstreams: string[];
+  /** The upstreams (see `parseUpstream`). At least one. */
+  upstreams: UpstreamSpec[];
   /** Port for HTTP and WebSocket; 0 picks a free one. */
   port: number;
   /** Address to listen on; `::` is every address, IPv4 included on dual-stack hosts. */
@@ -23,8 +37,26 @@ export interface RelayConfig {
   historyLength: number;
   /** Largest upstream response accepted, in bytes. */
   maxBodyBytes: number;
-  /** A client with more than this many bytes queued is dropped. */
+  /** A client with more than this many bytes queued is dropped (checked on every write). */
   maxBufferedBytes: number;
+  /** Open WebSocket connections at most; more are refused with close code 1013. */
+  maxConnections: number;
+  /** Open connections per client address at most (0: no limit); more are refused with 4403. */
+  maxConnectionsPerIp: number;
+  /** Proxies (addresses or CIDR ranges) whose `X-Forwarded-For` names the client address. */
+  trustProxy: string[];
+  /** Client messages per second per connection (token bucket refill); over it: close 4429. */
+  clientMessageRate: number;
+  /** Client messages a connection may send in a burst (token bucket size). */
+  clientMessageBurst: number;
+  /** Stations one upstream may create; past it, new mounts are ignored (logged). */
+  maxStationsPerUpstream: number;
+  /** Milliseconds a station may stay off air before it is removed. */
+  evictOfflineAfter: number;
+  /** Redirects followed per upstream request. */
+  maxRedirects: number;
+  /** Follow an upstream's redirect to another host (never to a private address; see docs/security.md). */
+  crossHostRedirects: boolean;
   /** pino level: fatal, error, warn, info, debug, trace or silent. */
   logLevel: string;
   /**
@@ -34,7 +66,30 @@ export interface RelayConfig {
   bundleDir?: string;
 }
 
-export type RelayOptions = Partial<RelayConfig> & Pick<RelayConfig, 'upstreams'>;
+/** What a caller gives: upstreams as URLs, everything else optional. */
+export type RelayOptions = Partial<Omit<RelayConfig, 'upstreams'>> & { upstreams: string[] };
+
+/** Headroom left below the file-descriptor limit for upstream requests, HTTP clients and logs. */
+const FD_HEADROOM = 256;
+
+/**
+ * The default connection limit: the process's open-file limit less some headroom, so the relay
+ * refuses cleanly (close 1013) before `accept` starts failing. 10,000 where the limit cannot be read.
+ */
+export function defaultMaxConnections(limitsFile = '/proc/self/limits'): number {
+  try {
+    const line = readFileSync(limitsFile, 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('Max open files'));
+    const soft = line?.split(/\s{2,}/)[1];
+    if (soft === 'unlimited') return 100_000;
+    const limit = Number(soft);
+    if (Number.isSafeInteger(limit) && limit > 0) return Math.max(16, limit - FD_HEADROOM);
+  } catch {
+    // not Linux: fall through
+  }
+  return 10_000;
+}
 
 export const DEFAULTS: Omit<RelayConfig, 'upstreams'> = {
   port: 8080,
@@ -46,6 +101,15 @@ export const DEFAULTS: Omit<RelayConfig, 'upstreams'> = {
   historyLength: 10,
   maxBodyBytes: 1024 * 1024,
   maxBufferedBytes: 1024 * 1024,
+  maxConnections: defaultMaxConnections(),
+  maxConnectionsPerIp: 0,
+  trustProxy: [],
+  clientMessageRate: 5,
+  clientMessageBurst: 20,
+  maxStationsPerUpstream: 100,
+  evictOfflineAfter: 60 * 60 * 1000,
+  maxRedirects: 3,
+  crossHostRedirects: false,
   logLevel: 'info',
 };
 
@@ -72,6 +136,13 @@ export const NUMBER_LIMITS: Record<string, [number, number]> = {
   historyLength: [0, 100],
   maxBodyBytes: [1024, 256 * 1024 * 1024],
   maxBufferedBytes: [1024, 1024 * 1024 * 1024],
+  maxConnections: [1, 10_000_000],
+  maxConnectionsPerIp: [0, 10_000_000],
+  clientMessageRate: [1, 10_000],
+  clientMessageBurst: [1, 100_000],
+  maxStationsPerUpstream: [1, 100_000],
+  evictOfflineAfter: [1000, 365 * 24 * 3_600_000],
+  maxRedirects: [0, 10],
 };
 
 /** Parse a whole number given as text (CLI flag or environment variable). */
@@ -90,31 +161,78 @@ function checkInteger(value: unknown, option: string, [min, max]: [number, numbe
 
 /**
  * An upstream is an Icecast base URL (the relay appends `/status-json.xsl`) or a full status URL
- * (any path ending in `.xsl` or `.json`, kept as given).
+ * (any path ending in `.xsl` or `.json`, kept as given). `user:password@` becomes HTTP Basic auth and
+ * `?charset=utf-8|latin1|auto` the document's charset; neither is part of the URL requested or shown.
  */
-export function statusUrlOf(upstream: string, option = 'upstreams'): string {
+export function parseUpstream(upstream: string, option = 'upstreams'): UpstreamSpec {
+  const shown = JSON.stringify(redactCredentials(upstream));
   let url: URL;
   try {
     url = new URL(upstream.trim());
   } catch {
-    throw new ConfigError(option, `${JSON.stringify(upstream)} is not a URL (expected e.g. http://icecast.example:8000)`);
+    throw new ConfigError(option, `${shown} is not a URL (expected e.g. http://icecast.example:8000)`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new ConfigError(option, `${JSON.stringify(upstream)} must start with http:// or https://`);
+    throw new ConfigError(option, `${shown} must start with http:// or https://`);
   }
+  const spec: UpstreamSpec = { url: '', charset: 'auto' };
+  if (url.username || url.password) {
+    spec.credentials = { username: safeDecode(url.username), password: safeDecode(url.password) };
+    url.username = url.password = '';
+  }
+  const charset = url.searchParams.get('charset');
+  if (charset !== null) {
+    const parsed = parseCharset(charset);
+    if (!parsed) throw new ConfigError(option, `${shown}: charset must be utf-8, latin1 or auto, got ${JSON.stringify(charset)}`);
+    spec.charset = parsed;
+    url.searchParams.delete('charset');
+  }
+  url.hash = '';
   if (!/\.(xsl|json)$/i.test(url.pathname)) url.pathname = `${url.pathname.replace(/\/+$/, '')}/status-json.xsl`;
-  return url.href;
+  spec.url = url.href;
+  return spec;
+}
+
+/** The status URL an upstream resolves to (credentials and charset removed). */
+export function statusUrlOf(upstream: string, option = 'upstreams'): string {
+  return parseUpstream(upstream, option).url;
+}
+
+/** `http://user:secret@host/` → `http://host/`, for anything shown before a URL is known to be valid. */
+export function redactCredentials(text: string): string {
+  return text.replace(/^(\s*[a-z][a-z0-9+.-]*:\/\/)[^/?#@]*@/i, '$1');
+}
+
+/** Check `--trust-proxy` entries (addresses or CIDR ranges) and build the list they describe. */
+export function trustedProxies(entries: string[], option = 'trustProxy'): BlockList {
+  const list = new BlockList();
+  for (const entry of entries) {
+    const [address = '', prefixText, extra] = entry.trim().split('/');
+    const family = isIP(address);
+    const prefix = prefixText === undefined ? (family === 6 ? 128 : 32) : Number(prefixText);
+    const maxPrefix = family === 6 ? 128 : 32;
+    if (family === 0 || extra !== undefined || !Number.isInteger(prefix) || prefix < 0 || prefix > maxPrefix) {
+      throw new ConfigError(option, `expected IP addresses or CIDR ranges such as 10.0.0.0/8, got ${JSON.stringify(entry)}`);
+    }
+    list.addSubnet(address, prefix, family === 6 ? 'ipv6' : 'ipv4');
+  }
+  return list;
 }
 
 /** Fill in defaults and validate everything; throws ConfigError naming the first bad option. */
 export function resolveConfig(options: RelayOptions, names: Partial<Record<keyof RelayConfig, string>> = {}): RelayConfig {
   const name = (key: keyof RelayConfig) => names[key] ?? key;
-  const config = { ...DEFAULTS, ...withoutUndefined(options) } as RelayConfig;
-  if (!Array.isArray(config.upstreams) || config.upstreams.length === 0) {
+  const given = { ...DEFAULTS, ...withoutUndefined(options) } as Omit<RelayConfig, 'upstreams'> & { upstreams: unknown };
+  if (!Array.isArray(given.upstreams) || given.upstreams.length === 0 || !given.upstreams.every((u) => typeof u === 'string')) {
     throw new ConfigError(name('upstreams'), 'at least one upstream is required (an Icecast URL such as http://localhost:8000)');
   }
   // The same upstream given twice would be polled twice and its stations doubled: keep one.
-  config.upstreams = [...new Set(config.upstreams.map((u) => statusUrlOf(u, name('upstreams'))))];
+  const upstreams = new Map<string, UpstreamSpec>();
+  for (const text of given.upstreams as string[]) {
+    const spec = parseUpstream(text, name('upstreams'));
+    if (!upstreams.has(spec.url)) upstreams.set(spec.url, spec);
+  }
+  const config: RelayConfig = { ...given, upstreams: [...upstreams.values()] };
   for (const [key, limits] of Object.entries(NUMBER_LIMITS)) {
     checkInteger(config[key as keyof RelayConfig], name(key as keyof RelayConfig), limits);
   }
@@ -122,7 +240,20 @@ export function resolveConfig(options: RelayOptions, names: Partial<Record<keyof
   if (!LOG_LEVELS.includes(config.logLevel)) {
     throw new ConfigError(name('logLevel'), `expected one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(config.logLevel)}`);
   }
+  if (!Array.isArray(config.trustProxy) || !config.trustProxy.every((e) => typeof e === 'string')) {
+    throw new ConfigError(name('trustProxy'), 'expected a list of IP addresses or CIDR ranges');
+  }
+  trustedProxies(config.trustProxy, name('trustProxy'));
+  if (typeof config.crossHostRedirects !== 'boolean') throw new ConfigError(name('crossHostRedirects'), 'expected true or false');
   return config;
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
 }
 
 function withoutUndefined<T extends object>(object: T): Partial<T> {

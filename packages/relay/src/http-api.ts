@@ -10,8 +10,11 @@ import { join } from 'node:path';
 import { WS_PATH } from '@now-playing/protocol';
 import type { Hub } from './hub.js';
 import type { Stations } from './stations.js';
+import type { UpstreamHealth } from './upstream.js';
 
 export interface HttpApiContext {
+  /** Each upstream's health, for `/healthz` (URLs without credentials). */
+  upstreams: () => UpstreamHealth[];
   stations: Stations;
   hub: Hub;
   startedAt: Date;
@@ -42,7 +45,7 @@ export function createHttpHandler(context: HttpApiContext): (req: IncomingMessag
     }
 
     if (path === '/healthz') {
-      const upstreams = stations.health();
+      const upstreams = context.upstreams();
       const ok = upstreams.every((u) => u.state === 'ok');
       // 200 as long as the relay itself serves: a failing upstream is reported, not a reason to restart us.
       return json(req, res, 200, {

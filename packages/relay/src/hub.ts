@@ -1,30 +1,22 @@
 /**
  * The single place where a change becomes bytes for subscribers. Each message is serialised once
  * and the same string is handed to every subscriber (JSON.stringify inside the send loop measurably
- * slows fan-out). Today subscribers are in this process; a Redis backplane later sits behind
- * `publish` without the stations or the server noticing.
+ * slows fan-out). The per-client bounds (send queue, rate) live with the client (client.ts). Today
+ * subscribers are in this process; a Redis backplane later sits behind `publish` without the
+ * stations or the server noticing.
  */
 import type { ServerMessage } from '@now-playing/protocol';
 
-/** What the hub needs of a connected client (a `ws` WebSocket wrapped by the server). */
+/** What the hub needs of a connected client. */
 export interface Subscriber {
+  /** Queue a text frame (the subscriber enforces its own send-queue bound). */
   send(text: string): void;
-  /** Bytes queued but not yet written to the socket. */
-  readonly bufferedAmount: number;
-  /** Drop a client that cannot keep up; it reconnects and resyncs from a snapshot. */
-  drop(reason: string): void;
-}
-
-export interface HubOptions {
-  /** A subscriber with more than this many bytes queued is dropped instead of buffering without end. */
-  maxBufferedBytes: number;
-  onDrop?: (stationId: string, reason: string) => void;
+  /** Close the connection with a WebSocket close code and reason. */
+  close(code: number, reason: string): void;
 }
 
 export class Hub {
   readonly #subscribers = new Map<string, Set<Subscriber>>();
-
-  constructor(private readonly options: HubOptions) {}
 
   subscribe(stationId: string, subscriber: Subscriber): () => void {
     let set = this.#subscribers.get(stationId);
@@ -39,13 +31,20 @@ export class Hub {
   /** Send one message to every subscriber of a station. */
   publish(stationId: string, message: ServerMessage): void {
     const set = this.#subscribers.get(stationId);
-    if (set) this.#fanOut(stationId, set, JSON.stringify(message));
+    if (!set) return;
+    const text = JSON.stringify(message);
+    for (const subscriber of set) subscriber.send(text);
   }
 
   /** Send one message to every subscriber of every station (the application heartbeat). */
   broadcast(message: ServerMessage): void {
     const text = JSON.stringify(message);
-    for (const [stationId, set] of this.#subscribers) this.#fanOut(stationId, set, text);
+    for (const set of this.#subscribers.values()) for (const subscriber of set) subscriber.send(text);
+  }
+
+  /** Close every subscriber of a station (it was removed); they unsubscribe as they close. */
+  closeStation(stationId: string, code: number, reason: string): void {
+    for (const subscriber of [...(this.#subscribers.get(stationId) ?? [])]) subscriber.close(code, reason);
   }
 
   /** Subscribers of one station, or of all stations. */
@@ -54,17 +53,5 @@ export class Hub {
     let total = 0;
     for (const set of this.#subscribers.values()) total += set.size;
     return total;
-  }
-
-  #fanOut(stationId: string, set: Set<Subscriber>, text: string): void {
-    for (const subscriber of set) {
-      if (subscriber.bufferedAmount > this.options.maxBufferedBytes) {
-        const reason = 'client too slow';
-        subscriber.drop(reason);
-        this.options.onDrop?.(stationId, reason);
-        continue;
-      }
-      subscriber.send(text);
-    }
   }
 }

@@ -1,10 +1,11 @@
 export { Relay, createRelay, type RelayDependencies } from './relay.js';
-export { DEFAULTS, ConfigError, resolveConfig, statusUrlOf, type RelayConfig, type RelayOptions } from './config.js';
+export { DEFAULTS, ConfigError, parseUpstream, resolveConfig, statusUrlOf, type RelayConfig, type RelayOptions, type UpstreamSpec } from './config.js';
 export { Hub, type Subscriber } from './hub.js';
+export { Upstream, type UpstreamHealth } from './upstream.js';
 export { Station } from './station.js';
-export { Stations, type UpstreamHealth } from './stations.js';
+export { Stations } from './stations.js';
 export { createLogger, type Logger } from './logger.js';
-export { cleanText, decodeEntities, normaliseTrack } from './normalise.js';
+export { TEXT_LIMITS, balanceBidi, cleanText, decodeEntities, normaliseTrack } from './normalise.js';
 export { parseIcecastStatus, repairIcecastJson } from './sources/icecast-json.js';
 export { IcecastStatusSource } from './sources/icecast-status.js';
 export { SourceError, type MountReading, type Source, type SourceListener } from './sources/source.js';

@@ -4,27 +4,29 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { resolveConfig, type RelayConfig, type RelayOptions } from './config.js';
+import { CloseCode } from '@now-playing/protocol';
+import { resolveConfig, trustedProxies, type RelayConfig, type RelayOptions, type UpstreamSpec } from './config.js';
 import { createHttpHandler } from './http-api.js';
 import { Hub } from './hub.js';
 import { silentLogger, type Logger } from './logger.js';
 import { IcecastStatusSource } from './sources/icecast-status.js';
 import type { Source } from './sources/source.js';
 import { Stations } from './stations.js';
+import { Upstream, type UpstreamHealth } from './upstream.js';
 import { WebSocketEndpoint } from './websocket.js';
 
 export interface RelayDependencies {
   logger?: Logger;
-  /** Replace the default sources (one IcecastStatusSource per upstream), in upstream order. */
-  sources?: Source[];
+  /** Replace the default source of an upstream (an IcecastStatusSource). */
+  createSource?: (upstream: UpstreamSpec, config: RelayConfig) => Source;
 }
 
 export class Relay {
   readonly config: RelayConfig;
   readonly hub: Hub;
   readonly stations: Stations;
+  readonly upstreams: readonly Upstream[];
   readonly #log: Logger;
-  readonly #sources: Source[];
   readonly #server: Server;
   readonly #ws: WebSocketEndpoint;
   #started = false;
@@ -32,31 +34,38 @@ export class Relay {
   constructor(options: RelayOptions, dependencies: RelayDependencies = {}) {
     const config = (this.config = resolveConfig(options));
     const log = (this.#log = dependencies.logger ?? silentLogger());
-    this.hub = new Hub({
-      maxBufferedBytes: config.maxBufferedBytes,
-      onDrop: (station, reason) => log.debug({ station, reason }, 'client dropped'),
+    const hub = (this.hub = new Hub());
+    this.stations = new Stations({
+      historyLength: config.historyLength,
+      heartbeat: config.heartbeat,
+      publish: (patch) => hub.publish(patch.station, patch),
+      removed: (id, reason) => hub.closeStation(id, CloseCode.UnknownStation, reason),
     });
-    this.stations = new Stations(
-      config.upstreams,
-      { historyLength: config.historyLength, heartbeat: config.heartbeat },
-      (patch) => this.hub.publish(patch.station, patch),
-      log,
+    const createSource = dependencies.createSource ?? defaultSource(log);
+    this.upstreams = config.upstreams.map(
+      (spec) =>
+        new Upstream(
+          spec,
+          createSource(spec, config),
+          this.stations,
+          { maxStations: config.maxStationsPerUpstream, evictOfflineAfter: config.evictOfflineAfter },
+          log,
+        ),
     );
-    this.#sources =
-      dependencies.sources ??
-      config.upstreams.map(
-        (url) =>
-          new IcecastStatusSource({
-            url,
-            pollInterval: config.pollInterval,
-            requestTimeout: config.requestTimeout,
-            maxBackoff: config.maxBackoff,
-            maxBodyBytes: config.maxBodyBytes,
-            onRepairs: (repairs) => log.debug({ upstream: url, repairs }, 'repaired upstream JSON'),
-          }),
-      );
-    this.#ws = new WebSocketEndpoint({ stations: this.stations, hub: this.hub, heartbeat: config.heartbeat, log });
+    this.#ws = new WebSocketEndpoint({
+      stations: this.stations,
+      hub,
+      heartbeat: config.heartbeat,
+      log,
+      maxConnections: config.maxConnections,
+      maxConnectionsPerIp: config.maxConnectionsPerIp,
+      ...(config.trustProxy.length > 0 ? { trustedProxies: trustedProxies(config.trustProxy) } : {}),
+      maxBufferedBytes: config.maxBufferedBytes,
+      clientMessageRate: config.clientMessageRate,
+      clientMessageBurst: config.clientMessageBurst,
+    });
     const handler = createHttpHandler({
+      upstreams: () => this.health(),
       stations: this.stations,
       hub: this.hub,
       startedAt: new Date(),
@@ -74,21 +83,7 @@ export class Relay {
   async start(): Promise<void> {
     if (this.#started) throw new Error('relay already started');
     this.#started = true;
-    const first = this.#sources.map(
-      (source, index) =>
-        new Promise<void>((resolve) => {
-          source.start({
-            reading: (mounts) => {
-              this.stations.reading(index, mounts);
-              resolve();
-            },
-            failure: (reason, detail) => {
-              this.stations.failure(index, reason, detail);
-              resolve();
-            },
-          });
-        }),
-    );
+    const first = this.upstreams.map((upstream) => upstream.start());
     await Promise.race([Promise.all(first), delay(this.config.requestTimeout + 100)]);
     this.#ws.start();
     await new Promise<void>((resolve, reject) => {
@@ -98,7 +93,13 @@ export class Relay {
         resolve();
       });
     });
-    this.#log.info({ url: this.url, upstreams: this.config.upstreams, stations: this.stations.list().map((s) => s.id) }, 'relay listening');
+    // After listening, a server error (accept failing with EMFILE under a connection flood) is
+    // logged, never an unhandled 'error' event that would end the process.
+    this.#server.on('error', (error) => this.#log.error({ err: error }, 'server error'));
+    this.#log.info(
+      { url: this.url, upstreams: this.upstreams.map((u) => u.url), stations: this.stations.list().map((s) => s.id), maxConnections: this.config.maxConnections },
+      'relay listening',
+    );
   }
 
   /** Stop accepting, close clients with 1001, stop polling. Resolves within about `graceMs`. */
@@ -106,7 +107,7 @@ export class Relay {
     if (!this.#started) return;
     this.#started = false;
     const serverClosed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
-    await Promise.all([this.#ws.close(graceMs), ...this.#sources.map((s) => s.stop())]);
+    await Promise.all([this.#ws.close(graceMs), ...this.upstreams.map((u) => u.stop())]);
     this.#server.closeAllConnections();
     await serverClosed;
     this.#log.info('relay stopped');
@@ -126,6 +127,11 @@ export class Relay {
     return `http://${host}:${port}`;
   }
 
+  /** Each upstream's health (URLs without credentials), as `/healthz` shows it. */
+  health(): UpstreamHealth[] {
+    return this.upstreams.map((u) => u.health());
+  }
+
   /** Open WebSocket connections. */
   get connections(): number {
     return this.#ws.size;
@@ -134,6 +140,21 @@ export class Relay {
 
 export function createRelay(options: RelayOptions, dependencies?: RelayDependencies): Relay {
   return new Relay(options, dependencies);
+}
+
+/** The default source of an upstream: Icecast's status-json, polled. */
+function defaultSource(log: Logger): NonNullable<RelayDependencies['createSource']> {
+  return (upstream, config) =>
+    new IcecastStatusSource({
+      upstream,
+      pollInterval: config.pollInterval,
+      requestTimeout: config.requestTimeout,
+      maxBackoff: config.maxBackoff,
+      maxBodyBytes: config.maxBodyBytes,
+      maxRedirects: config.maxRedirects,
+      crossHostRedirects: config.crossHostRedirects,
+      onRepairs: (repairs) => log.debug({ upstream: upstream.url, repairs }, 'repaired upstream JSON'),
+    });
 }
 
 function delay(ms: number): Promise<void> {

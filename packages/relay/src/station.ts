@@ -14,8 +14,15 @@ import {
 import { normaliseStationInfo, normaliseTrack } from './normalise.js';
 import type { MountReading } from './sources/source.js';
 
+/**
+ * Most bytes `history` may take as JSON. The history is re-sent whole when a track changes (a merge
+ * patch replaces arrays), so it is bounded in bytes as well as in entries: with titles at their
+ * longest (TEXT_LIMITS), fewer entries fit. Listed in docs/security.md.
+ */
+export const MAX_HISTORY_BYTES = 16 * 1024;
+
 export interface StationOptions {
-  /** How many previous tracks `history` keeps. */
+  /** How many previous tracks `history` keeps (also bounded by MAX_HISTORY_BYTES). */
   historyLength: number;
   /** Application heartbeat interval, announced in snapshots. */
   heartbeat: number;
@@ -27,6 +34,7 @@ export class Station {
   #state: NowPlaying;
   #seq = 1;
   #snapshot: string | undefined;
+  #offlineSince: number | undefined;
 
   constructor(
     readonly id: string,
@@ -43,6 +51,11 @@ export class Station {
     return this.#seq;
   }
 
+  /** Epoch ms since when the upstream has stopped listing this mount; undefined while listed. */
+  get offlineSince(): number | undefined {
+    return this.#offlineSince;
+  }
+
   /** The snapshot message, serialised once per `seq` however many clients (re)connect. */
   snapshotText(): string {
     this.#snapshot ??= JSON.stringify(this.snapshot());
@@ -56,6 +69,7 @@ export class Station {
 
   /** The upstream answered and lists this mount. */
   applyReading(reading: MountReading): PatchMessage | undefined {
+    this.#offlineSince = undefined;
     const previous = this.#state;
     const next: NowPlaying = {
       station: normaliseStationInfo(this.id, reading),
@@ -79,6 +93,7 @@ export class Station {
 
   /** The upstream answered but no longer lists this mount: off air. The last track stays for context. */
   markOffline(): PatchMessage | undefined {
+    this.#offlineSince ??= this.#now().getTime();
     const { listeners: _gone, staleReason: _fresh, ...rest } = this.#state;
     return this.#commit({ ...rest, online: false, stale: false });
   }
@@ -90,7 +105,10 @@ export class Station {
 
   #pushHistory(track: NowPlaying['track'] & object, startedAt: string): HistoryEntry[] {
     const entry: HistoryEntry = { ...track, startedAt };
-    return [entry, ...this.#state.history].slice(0, this.options.historyLength);
+    const history = [entry, ...this.#state.history].slice(0, this.options.historyLength);
+    let bytes = Buffer.byteLength(JSON.stringify(history));
+    while (bytes > MAX_HISTORY_BYTES && history.length > 0) bytes -= Buffer.byteLength(JSON.stringify(history.pop())) + 1;
+    return history;
   }
 
   #commit(next: NowPlaying): PatchMessage | undefined {

@@ -1,40 +1,23 @@
 /**
- * The registry that turns source readings into station changes: which upstream owns which station,
- * which mounts appeared or vanished, and which stations go stale when an upstream fails. Every change
- * it makes is handed to `publish` (the hub) as one patch message.
+ * The registry of stations by id, shared by every upstream. It hands out ids that stay unique for
+ * any number of upstreams, passes every change on to `publish` (the hub), and tells `removed` when a
+ * station goes away so its clients can be told.
  */
 import type { PatchMessage } from '@now-playing/protocol';
-import type { Logger } from './logger.js';
 import { stationIdOf } from './normalise.js';
-import type { MountReading } from './sources/source.js';
 import { Station, type StationOptions } from './station.js';
 
-export interface UpstreamHealth {
-  url: string;
-  /** `unknown` until the first answer or failure. */
-  state: 'unknown' | 'ok' | 'failing';
-  consecutiveFailures: number;
-  lastSuccessAt?: string;
-  lastFailureAt?: string;
-  lastError?: string;
-  stations: string[];
+export interface StationsOptions extends StationOptions {
+  /** Every change, as one patch message. */
+  publish: (message: PatchMessage) => void;
+  /** A station was removed (its clients are closed with 4404 and `reason`). */
+  removed: (id: string, reason: string) => void;
 }
 
 export class Stations {
   readonly #stations = new Map<string, Station>();
-  /** Per upstream: mount → station id. */
-  readonly #mounts: Map<string, string>[];
-  readonly #health: UpstreamHealth[];
 
-  constructor(
-    upstreams: string[],
-    private readonly options: StationOptions,
-    private readonly publish: (message: PatchMessage) => void,
-    private readonly log: Logger,
-  ) {
-    this.#mounts = upstreams.map(() => new Map());
-    this.#health = upstreams.map((url) => ({ url, state: 'unknown', consecutiveFailures: 0, stations: [] }));
-  }
+  constructor(private readonly options: StationsOptions) {}
 
   get(id: string): Station | undefined {
     return this.#stations.get(id);
@@ -44,63 +27,33 @@ export class Stations {
     return [...this.#stations.values()];
   }
 
-  health(): UpstreamHealth[] {
-    return this.#health.map((h, i) => ({ ...h, stations: [...this.#mounts[i]!.values()] }));
-  }
-
-  /** An upstream answered with its current mounts. */
-  reading(upstream: number, mounts: MountReading[]): void {
-    const health = this.#health[upstream]!;
-    if (health.state === 'failing') this.log.info({ upstream: health.url, after: health.consecutiveFailures }, 'upstream recovered');
-    Object.assign(health, { state: 'ok', consecutiveFailures: 0, lastSuccessAt: new Date().toISOString() });
-
-    const seen = new Set<string>();
-    for (const reading of mounts) {
-      const station = this.#stationFor(upstream, reading.mount);
-      seen.add(station.id);
-      this.#emit(station.applyReading(reading));
-    }
-    for (const id of this.#mounts[upstream]!.values()) {
-      if (!seen.has(id)) this.#emit(this.#stations.get(id)!.markOffline());
-    }
-  }
-
-  /** An upstream failed: its stations keep their data and are marked stale. */
-  failure(upstream: number, reason: string, detail?: unknown): void {
-    const health = this.#health[upstream]!;
-    const level = health.state === 'failing' ? 'debug' : 'warn';
-    this.log[level]({ upstream: health.url, reason, err: detail }, 'upstream failed');
-    Object.assign(health, {
-      state: 'failing',
-      consecutiveFailures: health.consecutiveFailures + 1,
-      lastFailureAt: new Date().toISOString(),
-      lastError: reason,
-    });
-    for (const id of this.#mounts[upstream]!.values()) this.#emit(this.#stations.get(id)!.markStale(reason));
-  }
-
-  #emit(patch: PatchMessage | undefined): void {
-    if (patch) this.publish(patch);
+  get size(): number {
+    return this.#stations.size;
   }
 
   /**
-   * The station for a mount, created on first sight. Ids are the mount name without the slash; when a
-   * second upstream has a mount of the same name, its station is told apart by the upstream's host
-   * (`live@icecast2.example:8000`), so nothing is silently merged or dropped.
+   * A new station for `mount`. Its id is the mount name without the slash; when that is taken (another
+   * upstream has a mount of the same name), the upstream's `qualifier` (its host:port) is added, and a
+   * counter after that (`live`, `live@icecast2:8000`, `live@icecast2:8000~2`, …), so no two upstreams
+   * ever write into one station.
    */
-  #stationFor(upstream: number, mount: string): Station {
-    const mounts = this.#mounts[upstream]!;
-    const known = mounts.get(mount);
-    if (known) return this.#stations.get(known)!;
-    let id = stationIdOf(mount);
-    if (this.#stations.has(id)) {
-      id = `${id}@${new URL(this.#health[upstream]!.url).host}`;
-      this.log.warn({ mount, station: id }, 'two upstreams share a mount name; the later one gets a qualified id');
-    }
+  create(mount: string, qualifier: string): Station {
+    const base = stationIdOf(mount);
+    let id = base;
+    for (let n = 1; this.#stations.has(id); n++) id = n === 1 ? `${base}@${qualifier}` : `${base}@${qualifier}~${n}`;
     const station = new Station(id, this.options);
     this.#stations.set(id, station);
-    mounts.set(mount, id);
-    this.log.info({ station: id, upstream: this.#health[upstream]!.url }, 'station added');
     return station;
+  }
+
+  remove(station: Station, reason: string): void {
+    if (this.#stations.get(station.id) !== station) return;
+    this.#stations.delete(station.id);
+    this.options.removed(station.id, reason);
+  }
+
+  /** Pass a station's change (if any) on to the hub. */
+  emit(patch: PatchMessage | undefined): void {
+    if (patch) this.options.publish(patch);
   }
 }

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { parseCli, USAGE } from '../src/cli-args.js';
-import { DEFAULTS } from '../src/config.js';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DEFAULTS, defaultMaxConnections } from '../src/config.js';
 
 const run = (argv: string[], env: Record<string, string> = {}) => {
   const request = parseCli(argv, env);
@@ -11,18 +14,18 @@ const run = (argv: string[], env: Record<string, string> = {}) => {
 describe('parseCli', () => {
   it('applies defaults and resolves an Icecast base URL to its status URL', () => {
     const config = run(['--upstream', 'http://icecast:8000']);
-    expect(config.upstreams).toEqual(['http://icecast:8000/status-json.xsl']);
+    expect(config.upstreams.map((u) => u.url)).toEqual(['http://icecast:8000/status-json.xsl']);
     expect(config).toMatchObject({ port: DEFAULTS.port, host: '::', pollInterval: 1000, heartbeat: 15000 });
   });
 
   it('keeps a full status URL and accepts several upstreams', () => {
     const config = run(['--upstream', 'https://a.example/status-json.xsl', '--upstream', 'http://b.example:8000/radio/']);
-    expect(config.upstreams).toEqual(['https://a.example/status-json.xsl', 'http://b.example:8000/radio/status-json.xsl']);
+    expect(config.upstreams.map((u) => u.url)).toEqual(['https://a.example/status-json.xsl', 'http://b.example:8000/radio/status-json.xsl']);
   });
 
   it('polls an upstream given twice (even spelled differently) once', () => {
     const config = run(['--upstream', 'http://a:8000', '--upstream', 'http://a:8000/', '--upstream', 'http://a:8000/status-json.xsl']);
-    expect(config.upstreams).toEqual(['http://a:8000/status-json.xsl']);
+    expect(config.upstreams.map((u) => u.url)).toEqual(['http://a:8000/status-json.xsl']);
   });
 
   it('reads every numeric flag', () => {
@@ -32,8 +35,68 @@ describe('parseCli', () => {
 
   it('reads environment variables; flags win', () => {
     const env = { NOW_PLAYING_UPSTREAM: 'http://a:8000, http://b:8000', NOW_PLAYING_PORT: '7000', NOW_PLAYING_LOG_LEVEL: 'debug' };
-    expect(run([], env)).toMatchObject({ port: 7000, logLevel: 'debug', upstreams: ['http://a:8000/status-json.xsl', 'http://b:8000/status-json.xsl'] });
+    const config = run([], env);
+    expect(config).toMatchObject({ port: 7000, logLevel: 'debug' });
+    expect(config.upstreams.map((u) => u.url)).toEqual(['http://a:8000/status-json.xsl', 'http://b:8000/status-json.xsl']);
     expect(run(['--port', '7001'], env).port).toBe(7001);
+  });
+
+  it('reads the limit flags, the switch and the trusted proxy list (flags and environment)', () => {
+    const config = run([
+      '--upstream=http://h',
+      '--max-connections', '500',
+      '--max-connections-per-ip', '20',
+      '--trust-proxy', '127.0.0.1, 10.0.0.0/8,::1',
+      '--client-message-rate', '3',
+      '--client-message-burst', '9',
+      '--max-stations-per-upstream', '7',
+      '--evict-offline-after', '60000',
+      '--max-redirects', '1',
+      '--allow-cross-host-redirects',
+    ]);
+    expect(config).toMatchObject({
+      maxConnections: 500,
+      maxConnectionsPerIp: 20,
+      trustProxy: ['127.0.0.1', '10.0.0.0/8', '::1'],
+      clientMessageRate: 3,
+      clientMessageBurst: 9,
+      maxStationsPerUpstream: 7,
+      evictOfflineAfter: 60000,
+      maxRedirects: 1,
+      crossHostRedirects: true,
+    });
+    expect(run(['--upstream=http://h']).crossHostRedirects).toBe(false);
+    expect(run(['--upstream=http://h'], { NOW_PLAYING_ALLOW_CROSS_HOST_REDIRECTS: 'yes' }).crossHostRedirects).toBe(true);
+    expect(() => run(['--upstream=http://h'], { NOW_PLAYING_ALLOW_CROSS_HOST_REDIRECTS: 'sure' })).toThrow(/NOW_PLAYING_ALLOW_CROSS_HOST_REDIRECTS: expected 1\/0/);
+    expect(() => run(['--upstream=http://h', '--trust-proxy', '10.0.0.0/33'])).toThrow(/--trust-proxy: expected IP addresses or CIDR ranges .*"10.0.0.0\/33"/);
+    expect(() => run(['--upstream=http://h', '--trust-proxy', 'proxy.local'])).toThrow(/--trust-proxy: .*"proxy.local"/);
+  });
+
+  it('the default connection limit comes from the open-file limit, less headroom', () => {
+    expect(DEFAULTS.maxConnections).toBeGreaterThanOrEqual(16);
+    const limits = (soft: string) => {
+      const file = join(mkdtempSync(join(tmpdir(), 'limits-')), 'limits');
+      writeFileSync(file, `Limit                     Soft Limit           Hard Limit           Units\nMax open files            ${soft}                20000                files\n`);
+      return defaultMaxConnections(file);
+    };
+    expect(limits('20000')).toBe(20000 - 256);
+    expect(limits('100')).toBe(16);
+    expect(limits('unlimited')).toBe(100_000);
+    expect(defaultMaxConnections('/nonexistent/limits')).toBe(10_000);
+  });
+
+  it('user:password@ in an upstream becomes credentials and is never part of the URL or an error', () => {
+    const [upstream] = run(['--upstream', 'http://admin:s%40cret@icecast:8000/?charset=latin1']).upstreams;
+    expect(upstream).toEqual({ url: 'http://icecast:8000/status-json.xsl', credentials: { username: 'admin', password: 's@cret' }, charset: 'latin1' });
+    let message = '';
+    try {
+      run(['--upstream', 'ftp://admin:hunter2@icecast/']);
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(/must start with http/);
+    expect(message).not.toContain('hunter2');
+    expect(() => run(['--upstream', 'http://icecast/?charset=ebcdic'])).toThrow(/charset must be utf-8, latin1 or auto, got "ebcdic"/);
   });
 
   it('help and version', () => {

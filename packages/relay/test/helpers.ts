@@ -2,7 +2,9 @@
 import { startFakeIcecast, type FakeIcecast, type MountState } from '@now-playing/fake-icecast';
 import type { ServerMessage } from '@now-playing/protocol';
 import { WebSocket, type ClientOptions } from 'ws';
-import { createRelay, type Relay, type RelayOptions } from '../src/index.js';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import { createRelay, type Logger, type Relay, type RelayOptions } from '../src/index.js';
 
 const toClose: (() => unknown)[] = [];
 
@@ -12,6 +14,25 @@ const toClose: (() => unknown)[] = [];
  */
 export async function closeAll(): Promise<void> {
   for (const close of toClose.splice(0).reverse()) await close();
+}
+
+/** Register something else to close after the test (a second fake, a plain HTTP server). */
+export function onCleanup(close: () => unknown): void {
+  toClose.push(close);
+}
+
+/** A pino logger whose JSON lines are kept in `lines`, for asserting on what the relay logs. */
+export function captureLogs(level = 'debug'): { logger: Logger; lines: () => Record<string, unknown>[]; text: () => string } {
+  const chunks: string[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      chunks.push(chunk.toString());
+      done();
+    },
+  });
+  const logger = pino({ level }, stream);
+  const text = () => chunks.join('');
+  return { logger, text, lines: () => text().split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>) };
 }
 
 export interface Stack {
@@ -29,9 +50,13 @@ export const FAST = { pollInterval: 100, requestTimeout: 300, maxBackoff: 400, h
 export async function startStack(
   mounts: Record<string, MountState> = { '/live': { title: 'Artist - First', serverName: 'Live' } },
   options: Partial<RelayOptions> = {},
+  logger?: Logger,
 ): Promise<Stack> {
   const fake = await startFakeIcecast({ mounts });
-  const relay = createRelay({ upstreams: [fake.url], host: '127.0.0.1', port: 0, logLevel: 'silent', ...FAST, ...options });
+  const relay = createRelay(
+    { upstreams: [fake.url], host: '127.0.0.1', port: 0, logLevel: 'silent', ...FAST, ...options },
+    logger ? { logger } : {},
+  );
   await relay.start();
   const base = `http://127.0.0.1:${relay.address.port}`;
   const wsUrl = (station?: string) =>

@@ -1,17 +1,17 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Hub, type Subscriber } from '../src/hub.js';
 
-function subscriber(buffered = 0): Subscriber & { received: string[]; dropped: string[] } {
+function subscriber(): Subscriber & { received: string[]; closed: [number, string][] } {
   const received: string[] = [];
-  const dropped: string[] = [];
-  return { received, dropped, bufferedAmount: buffered, send: (t) => received.push(t), drop: (r) => dropped.push(r) };
+  const closed: [number, string][] = [];
+  return { received, closed, send: (t) => received.push(t), close: (code, reason) => closed.push([code, reason]) };
 }
 
 afterEach(() => vi.restoreAllMocks());
 
 describe('Hub', () => {
   it('serialises a change once, however many subscribers', () => {
-    const hub = new Hub({ maxBufferedBytes: 1024 });
+    const hub = new Hub();
     const subs = Array.from({ length: 100 }, () => subscriber());
     for (const s of subs) hub.subscribe('live', s);
     const stringify = vi.spyOn(JSON, 'stringify');
@@ -21,7 +21,7 @@ describe('Hub', () => {
   });
 
   it('publishes only to the station’s subscribers; broadcast reaches all', () => {
-    const hub = new Hub({ maxBufferedBytes: 1024 });
+    const hub = new Hub();
     const a = subscriber();
     const b = subscriber();
     hub.subscribe('a', a);
@@ -34,7 +34,7 @@ describe('Hub', () => {
   });
 
   it('unsubscribe stops delivery and forgets empty stations', () => {
-    const hub = new Hub({ maxBufferedBytes: 1024 });
+    const hub = new Hub();
     const a = subscriber();
     const off = hub.subscribe('a', a);
     off();
@@ -43,17 +43,15 @@ describe('Hub', () => {
     expect(hub.count()).toBe(0);
   });
 
-  it('drops a subscriber whose queue is over the limit instead of queueing more', () => {
-    const onDrop = vi.fn();
-    const hub = new Hub({ maxBufferedBytes: 1024, onDrop });
-    const slow = subscriber(4096);
-    const fast = subscriber(0);
-    hub.subscribe('live', slow);
-    hub.subscribe('live', fast);
-    hub.publish('live', { type: 'ping', t: 1 });
-    expect(slow.received).toEqual([]);
-    expect(slow.dropped).toEqual(['client too slow']);
-    expect(fast.received).toHaveLength(1);
-    expect(onDrop).toHaveBeenCalledWith('live', 'client too slow');
+  it('closeStation closes only that station’s subscribers, with the code and reason', () => {
+    const hub = new Hub();
+    const a1 = subscriber();
+    const a2 = subscriber();
+    const b = subscriber();
+    hub.subscribe('a', a1);
+    hub.subscribe('a', a2);
+    hub.subscribe('b', b);
+    hub.closeStation('a', 4404, 'station removed');
+    expect([a1.closed, a2.closed, b.closed]).toEqual([[[4404, 'station removed']], [[4404, 'station removed']], []]);
   });
 });

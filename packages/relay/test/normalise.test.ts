@@ -7,8 +7,9 @@ describe('decodeEntities', () => {
     expect(decodeEntities('&#127925; &#23431;')).toBe('🎵 宇');
   });
 
-  it('leaves invalid or unknown references as they are', () => {
-    expect(decodeEntities('&#0; &#55296; &#9999999; &nbsp; & ;')).toBe('&#0; &#55296; &#9999999; &nbsp; & ;');
+  it('drops references to what is not a character; leaves unknown named ones as they are', () => {
+    expect(decodeEntities('a&#0;b &#xD800;c &#55296;d &#9999999;e &#x110000;f')).toBe('ab c d e f');
+    expect(decodeEntities('&nbsp; & ;')).toBe('&nbsp; & ;');
   });
 
   it('decodes once: an escaped reference stays a reference', () => {

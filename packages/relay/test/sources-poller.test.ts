@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { Poller } from '../src/poller.js';
+import { Poller } from '../src/sources/poller.js';
 
 beforeEach(() => vi.useFakeTimers());
 afterEach(() => vi.useRealTimers());
@@ -68,6 +68,25 @@ describe('Poller', () => {
     // then a success → back to the interval.
     expect(gaps).toEqual([1000, 2000, 4000, 4000, 4000, 1000]);
     expect(poller.failures).toBe(0);
+  });
+
+  it.each([
+    ['random = 0 (jitter -20%)', 0, [1000, 1600, 3200, 3200, 3200]],
+    ['random → 1 (jitter +20%; setTimeout truncates 2399.99…)', 0.999_999, [1000, 2399, 4000, 4000, 4000]],
+  ])('the jittered wait never exceeds max-backoff: %s', async (_name, r, expected) => {
+    const starts: number[] = [];
+    const task = async () => {
+      starts.push(Date.now());
+      return false;
+    };
+    const poller = new Poller({ interval: 1000, maxBackoff: 4000, task, random: () => r });
+    poller.start();
+    await vi.advanceTimersByTimeAsync(16_000);
+    await poller.stop();
+    const gaps = starts.slice(1, 6).map((s, i) => Math.round(s - starts[i]!));
+    // Before the fix, jitter was applied after the cap: random → 1 gave waits of 4800 (1.2 × the cap).
+    expect(gaps).toEqual(expected);
+    expect(Math.max(...gaps)).toBeLessThanOrEqual(4000);
   });
 
   it('stop aborts the run in flight and schedules nothing more', async () => {

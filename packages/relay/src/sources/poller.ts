@@ -2,7 +2,8 @@
  * Runs one task at a fixed interval, never two at once: the next run is scheduled only after the
  * current one settles, `interval` after the previous start (at once if the run took longer).
  * While the task keeps failing, the delay grows exponentially (with ±20% jitter, so several relays
- * do not hammer a recovering upstream in step) up to `maxBackoff`.
+ * do not hammer a recovering upstream in step); the jittered delay is then clamped to `maxBackoff`,
+ * so the documented longest wait is never exceeded.
  */
 export interface PollerOptions {
   /** Milliseconds between the starts of two runs. */
@@ -61,6 +62,6 @@ export class Poller {
     const { interval, maxBackoff, random = Math.random } = this.options;
     if (this.#failures <= 1) return interval;
     const backoff = Math.min(maxBackoff, interval * 2 ** (this.#failures - 1));
-    return Math.max(interval, backoff * (0.8 + 0.4 * random()));
+    return Math.max(interval, Math.min(maxBackoff, backoff * (0.8 + 0.4 * random())));
   }
 }
