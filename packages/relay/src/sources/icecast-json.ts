@@ -7,6 +7,7 @@
  * `repairIcecastJson` fixes those three at the token level (it never guesses at structure); anything
  * still unparsable is rejected with the parser's reason.
  */
+import { isJsonObject } from '@now-playing/protocol';
 import { SourceError, type MountReading } from './source.js';
 
 /** Members whose value is text even when Icecast wrote it as a bare token. */
@@ -116,12 +117,12 @@ export function parseIcecastStatus(body: string): { mounts: MountReading[]; repa
     throw new SourceError('invalid JSON', { cause: error });
   }
   const icestats = (doc as { icestats?: unknown } | null)?.icestats;
-  if (!isObject(icestats)) throw new SourceError('no "icestats" object');
+  if (!isJsonObject(icestats)) throw new SourceError('no "icestats" object');
   const source = icestats.source;
   const list = source === undefined || source === null ? [] : Array.isArray(source) ? source : [source];
   const mounts: MountReading[] = [];
   for (const entry of list) {
-    const mount = isObject(entry) ? readMount(entry) : undefined;
+    const mount = isJsonObject(entry) ? readMount(entry) : undefined;
     if (mount) mounts.push(mount);
     else repairs.push('skipped a source without a usable "listenurl"');
   }
@@ -179,6 +180,3 @@ function setText<K extends 'name' | 'description' | 'genre' | 'url' | 'title' | 
   else if (typeof value === 'number' && Number.isFinite(value)) reading[key] = String(value);
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
