@@ -1,4 +1,4 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 import { fileURLToPath } from 'node:url';
 
 // Unit and integration tests for every package (Playwright's e2e suite lives in e2e/).
@@ -24,7 +24,26 @@ export default defineConfig({
       },
       {
         extends: true,
-        test: { name: 'relay', include: ['packages/relay/test/**/*.test.ts'], environment: 'node', testTimeout: 20_000 },
+        test: {
+          name: 'relay',
+          include: ['packages/relay/test/**/*.test.ts'],
+          exclude: [...configDefaults.exclude, 'packages/relay/test/abuse/**'],
+          environment: 'node',
+          testTimeout: 20_000,
+        },
+      },
+      {
+        // Attacks on the built relay process (`pnpm test:abuse`): one file at a time, so no attack
+        // measures another's load. Needs `pnpm build` first.
+        extends: true,
+        test: {
+          name: 'abuse',
+          include: ['packages/relay/test/abuse/**/*.test.ts'],
+          environment: 'node',
+          fileParallelism: false,
+          testTimeout: 30_000,
+          hookTimeout: 20_000,
+        },
       },
       {
         extends: true,
