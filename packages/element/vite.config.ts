@@ -62,6 +62,9 @@ function slimPartysocket(): Plugin {
 // `tsc -b` has already written the ES module package (lit external) to dist/, hence emptyOutDir: false.
 export default defineConfig({
   plugins: [minifyCss(), slimPartysocket()],
+  // Only these bundles are served by a relay, so only they default `src` to their own origin
+  // (src/socket-url.ts); the package's modules, imported by an app's bundler, require `src`.
+  define: { __NOW_PLAYING_STANDALONE__: 'true' },
   build: {
     outDir: 'dist/bundle',
     emptyOutDir: false,

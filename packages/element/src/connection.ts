@@ -9,27 +9,52 @@ import {
   checkNowPlaying,
   HEARTBEAT_TOLERANCE,
   parseServerMessage,
-  WS_PATH,
+  PROTOCOL_VERSION,
   type NowPlaying,
+  type PatchMessage,
+  type SnapshotMessage,
   type Track,
 } from '@now-playing/protocol';
+import { socketUrl } from './socket-url.js';
 
 /**
  * - `connecting`: no snapshot yet since the connection was created.
  * - `live`: the relay's data is current and the mount is on air.
  * - `stale`: the relay cannot reach the upstream; the data shown is the last known.
- * - `offline`: the mount is off air, or the relay does not know the station (close 4404 / 4400).
+ * - `offline`: see {@link OfflineReason}.
  * - `reconnecting`: the link was lost after data had arrived; the last data stays on screen.
  */
 export type ConnectionStatus = 'connecting' | 'live' | 'stale' | 'offline' | 'reconnecting';
 
+/**
+ * Why the status is `offline`:
+ * - `off-air`: the relay says the mount is not on air.
+ * - `unknown-station`: the relay refused the station as unknown (close 4404); retried with backoff.
+ * - `station-required`: the relay serves several stations and none was given (close 4400); retried.
+ * - `unsupported-version`: the relay speaks a protocol version this element cannot read.
+ * - `no-src`, `invalid-src` (set by the element): `src` is missing, or not an http(s)/ws(s) URL.
+ */
+export type OfflineReason =
+  | 'off-air'
+  | 'unknown-station'
+  | 'station-required'
+  | 'unsupported-version'
+  | 'no-src'
+  | 'invalid-src';
+
+/** What a connection tells its subscribers; a new object on every change. */
 export interface ConnectionUpdate {
-  /** The station state, or undefined before the first snapshot. */
-  state: NowPlaying | undefined;
+  /** The station state; undefined before the first snapshot (and while the version is unsupported). */
+  state?: NowPlaying | undefined;
   status: ConnectionStatus;
+  /** Why `status` is `offline`; undefined for every other status. */
+  reason?: OfflineReason | undefined;
   /** The track shown before the current one, as seen by this connection (undefined until one changes). */
-  previousTrack: Track | undefined;
+  previousTrack?: Track | undefined;
 }
+
+/** The update before anything is known. */
+export const CONNECTING: ConnectionUpdate = { status: 'connecting' };
 
 export type ConnectionListener = (update: ConnectionUpdate) => void;
 
@@ -57,32 +82,10 @@ export const CONNECTION_TIMEOUT = 10_000;
 /** A connection must stay up this long before the backoff resets. */
 export const MIN_UPTIME = 5_000;
 
-/**
- * The WebSocket URL for `src` and `station`. `http(s):` is mapped to `ws(s):`; a relative `src` is
- * resolved against the page. A bare relay address (`https://relay.example`, path `/`) means its
- * endpoint `/ws`; any other path is used as given (a relay behind a proxy prefix, say). `station`,
- * when given, replaces any `?station=` in `src`. Throws on a URL that is not http(s) or ws(s).
- */
-export function socketUrl(src: string, station?: string): string {
-  const url = new URL(src, globalThis.location?.href);
-  const scheme = url.protocol.replace(/^http/, 'ws');
-  if (!/^wss?:$/.test(scheme)) throw new TypeError(`now-playing: src must be an http(s) or ws(s) URL, not ${url.protocol}`);
-  url.protocol = scheme;
-  url.hash = '';
-  // A bare relay address (`https://relay.example`) means its WebSocket endpoint.
-  if (url.pathname === '/') url.pathname = WS_PATH;
-  if (station) url.searchParams.set('station', station);
-  return url.href;
-}
-
 type Socket = InstanceType<typeof ReconnectingWebSocket>;
 
-/** The events a connection listens to, by target (see `#onEvent`). */
-const EVENTS = [
-  ['open', 'message', 'close'], // the socket
-  ['online', 'pagehide', 'pageshow'], // the window
-  ['visibilitychange'], // the document
-];
+/** The relay's refusals, by close code (CloseCode.UnknownStation, CloseCode.StationRequired). */
+const REFUSALS: Partial<Record<number, OfflineReason>> = { 4404: 'unknown-station', 4400: 'station-required' };
 
 export class Connection {
   /** The WebSocket URL (with `?station=` when a station was given). */
@@ -93,27 +96,33 @@ export class Connection {
   #refs = 0;
   #disposed = false;
 
-  #data: NowPlaying | undefined;
-  #previous: Track | undefined;
-  #status: ConnectionStatus = 'connecting';
-
+  /** What subscribers were last told. */
+  #current = CONNECTING;
   /** The station id of the last snapshot: patches for anything else are ignored. */
   #station: string | undefined;
-  #seq = -1;
+  /**
+   * The `seq` of the state patches apply to on this socket; undefined while none can be placed (no
+   * snapshot yet on this socket, a resync under way, or a protocol version we cannot read).
+   */
+  #seq: number | undefined;
   #heartbeat = DEFAULT_HEARTBEAT;
   /** The socket is open. */
   #open = false;
-  /** A snapshot arrived on the current socket. */
+  /** A readable snapshot arrived on the current socket. */
   #synced = false;
-  /** The last close was "unknown station" (4404) / "station required" (4400). */
-  #stationError = false;
+  /**
+   * Why the relay's station cannot be shown: it refused it (close 4404 / 4400), or its snapshot has a
+   * protocol version we cannot read. Kept through retries until a readable snapshot arrives.
+   */
+  #cannotShow: OfflineReason | undefined;
   /** Since when we are waiting for a snapshot (after open or a resync); undefined when not waiting. */
   #awaitingSince: number | undefined;
   #lastMessageAt = 0;
   #watchdog: ReturnType<typeof setTimeout> | undefined;
   /** Closed for `pagehide`; reopened on `pageshow`. */
   #paused = false;
-  #warned = false;
+  /** The kinds of warning already logged: each is logged once per connection. */
+  readonly #warned = new Set<string>();
 
   constructor(url: string, options: ConnectionOptions = {}) {
     this.url = url;
@@ -130,25 +139,18 @@ export class Connection {
       connectionTimeout: CONNECTION_TIMEOUT,
       minUptime: MIN_UPTIME,
     });
-    this.#listen('addEventListener');
+    this.#listen(true);
   }
 
-  get state(): NowPlaying | undefined {
-    return this.#data;
-  }
-
-  get status(): ConnectionStatus {
-    return this.#status;
-  }
-
-  get previousTrack(): Track | undefined {
-    return this.#previous;
+  /** The state, status and previous track, as subscribers were last told. */
+  get current(): ConnectionUpdate {
+    return this.#current;
   }
 
   /** Calls `listener` now with the current state, then on every change. Returns the unsubscribe function. */
   subscribe(listener: ConnectionListener): () => void {
     this.#listeners.add(listener);
-    listener(this.#update());
+    listener(this.#current);
     return () => void this.#listeners.delete(listener);
   }
 
@@ -178,90 +180,120 @@ export class Connection {
     this.#disposed = true;
     if (registry.get(this.url) === this) registry.delete(this.url);
     clearTimeout(this.#watchdog);
-    this.#listen('removeEventListener');
+    this.#listen(false);
     this.#socket.close(1000);
     this.#listeners.clear();
   }
 
-  #listen(method: 'addEventListener' | 'removeEventListener'): void {
-    [this.#socket, globalThis, globalThis.document].forEach((target, i) => {
-      for (const type of EVENTS[i]!) (target as Partial<EventTarget> | undefined)?.[method]?.(type, this.#onEvent);
-    });
+  /** Adds (or removes) one named handler per event of the socket, the window and the document. */
+  #listen(on: boolean): void {
+    const handlers: [EventTarget | undefined, string, (event: never) => void][] = [
+      [this.#socket, 'open', this.#onOpen],
+      [this.#socket, 'message', this.#onMessage],
+      [this.#socket, 'close', this.#onClose],
+      [globalThis, 'online', this.#onOnline],
+      [globalThis, 'pagehide', this.#onPageHide],
+      [globalThis, 'pageshow', this.#onPageShow],
+      [globalThis.document, 'visibilitychange', this.#onVisibilityChange],
+    ];
+    for (const [target, type, handler] of handlers)
+      target?.[on ? 'addEventListener' : 'removeEventListener']?.(type, handler as EventListener);
   }
 
-  /** The one listener for the socket's, the window's and the document's events. */
-  readonly #onEvent = (event: Event): void => {
-    const now = Date.now();
-    switch (event.type) {
-      case 'open':
-        this.#open = true;
-        this.#synced = false;
-        this.#lastMessageAt = this.#awaitingSince = now;
-        return this.#armWatchdog();
-      case 'close': {
-        const code = (event as CloseEvent).code;
-        // Stays set across retries (which keep going, with backoff) until a snapshot arrives.
-        // CloseCode.UnknownStation and CloseCode.StationRequired, written as numbers: importing the
-        // CloseCode object costs the bundle 91 bytes. The tests close with CloseCode's values.
-        if (code === 4404 || code === 4400) this.#stationError = true;
-        return this.#linkLost();
-      }
-      case 'message':
-        // The watchdog (armed while the socket is open) reads this when it fires.
-        this.#lastMessageAt = now;
-        return this.#onMessage((event as MessageEvent).data);
-      case 'online':
-        if (!this.#paused) this.reconnect();
-        return;
-      case 'visibilitychange':
-        // Back in view after a long silence: do not wait for the throttled watchdog or a long backoff.
-        // A handshake already under way is left alone.
-        if (
-          !this.#paused &&
-          document.visibilityState === 'visible' &&
-          (this.#open || this.#socket.readyState !== ReconnectingWebSocket.CONNECTING) &&
-          now - this.#lastMessageAt > this.#tolerance()
-        )
-          this.reconnect();
-        return;
-      case 'pagehide':
-        // A page with an open socket cannot enter the back/forward cache; close cleanly instead.
-        this.#paused = true;
-        clearTimeout(this.#watchdog);
-        return this.#socket.close(1000);
-      case 'pageshow':
-        if (this.#paused && (event as PageTransitionEvent).persisted) this.reconnect();
-    }
+  // ── event handlers ───────────────────────────────────────────────────────────────────────────
+
+  readonly #onOpen = (): void => {
+    this.#open = true;
+    this.#synced = false;
+    this.#seq = undefined;
+    this.#lastMessageAt = this.#awaitingSince = Date.now();
+    this.#armWatchdog();
   };
 
-  #onMessage(data: unknown): void {
-    const parsed = parseServerMessage(data);
-    if (!parsed.ok) return this.#warn(`ignoring an invalid frame: ${parsed.error}`);
+  /** Every close, refusals included, is retried by partysocket with backoff. */
+  readonly #onClose = (event: CloseEvent): void => {
+    this.#cannotShow = REFUSALS[event.code] ?? this.#cannotShow;
+    this.#linkLost();
+  };
+
+  readonly #onMessage = (event: MessageEvent): void => {
+    // The watchdog (armed while the socket is open) reads this when it fires.
+    this.#lastMessageAt = Date.now();
+    const parsed = parseServerMessage(event.data);
+    if (!parsed.ok) return this.#warn('frame', `ignoring an invalid frame: ${parsed.error}`);
     const message = parsed.message;
-    if (message.type === 'snapshot') {
-      const heartbeatChanged = message.heartbeat !== this.#heartbeat;
-      this.#heartbeat = message.heartbeat;
-      this.#station = message.station;
-      this.#seq = message.seq;
-      this.#synced = true;
-      this.#stationError = false;
-      this.#awaitingSince = undefined;
-      if (heartbeatChanged) this.#armWatchdog();
-      this.#setState(message.data);
-    } else if (message.type === 'patch') {
-      // Until the snapshot (after open or resync) arrives, patches cannot be placed: drop them.
-      if (this.#awaitingSince !== undefined || message.station !== this.#station) return;
-      if (message.seq !== this.#seq + 1) return this.#resync();
-      const next = apply<NowPlaying>(this.#data, message.patch);
-      const problem = checkNowPlaying(next);
-      if (problem) {
-        this.#warn(`patch ${message.seq} gave an invalid state (${problem}); resyncing`);
-        return this.#resync();
-      }
-      this.#seq = message.seq;
-      this.#setState(next);
-    }
+    if (message.type === 'snapshot') this.#onSnapshot(message);
+    if (message.type === 'patch') this.#onPatch(message);
     // ping: its arrival is all the watchdog needs; pong and error need nothing from a viewer.
+  };
+
+  /** Back online: do not wait out a backoff that started while the network was gone. */
+  readonly #onOnline = (): void => {
+    if (!this.#paused) this.reconnect();
+  };
+
+  /** A page with an open socket cannot enter the back/forward cache; close cleanly instead. */
+  readonly #onPageHide = (): void => {
+    this.#paused = true;
+    clearTimeout(this.#watchdog);
+    this.#socket.close(1000);
+  };
+
+  readonly #onPageShow = (event: PageTransitionEvent): void => {
+    if (this.#paused && event.persisted) this.reconnect();
+  };
+
+  /**
+   * Back in view after a long silence: do not wait for the throttled watchdog or a long backoff.
+   * A handshake already under way is left alone.
+   */
+  readonly #onVisibilityChange = (): void => {
+    if (
+      !this.#paused &&
+      document.visibilityState === 'visible' &&
+      (this.#open || this.#socket.readyState !== ReconnectingWebSocket.CONNECTING) &&
+      Date.now() - this.#lastMessageAt > this.#tolerance()
+    )
+      this.reconnect();
+  };
+
+  // ── messages ─────────────────────────────────────────────────────────────────────────────────
+
+  #onSnapshot(message: SnapshotMessage): void {
+    this.#awaitingSince = undefined;
+    if (message.v !== PROTOCOL_VERSION) {
+      // Its data may mean something else: show the fallback rather than guess. The socket stays
+      // open (heartbeats keep it), so a relay that is replaced by a compatible one is picked up.
+      this.#warn('version', `unsupported protocol version ${message.v}`);
+      this.#cannotShow = 'unsupported-version';
+      this.#seq = undefined;
+      return this.#emit(undefined);
+    }
+    if (message.heartbeat !== this.#heartbeat) {
+      this.#heartbeat = message.heartbeat;
+      this.#armWatchdog();
+    }
+    this.#cannotShow = undefined;
+    this.#station = message.station;
+    this.#seq = message.seq;
+    this.#synced = true;
+    this.#setState(message.data);
+  }
+
+  #onPatch(message: PatchMessage): void {
+    const last = this.#seq;
+    // Nothing to apply it to (awaiting a snapshot), another station's, or a duplicate or old patch
+    // (seq <= last: it carries nothing the state does not already have): ignored.
+    if (last === undefined || message.station !== this.#station || message.seq <= last) return;
+    if (message.seq !== last + 1) return this.#resync();
+    const next = apply<NowPlaying>(this.#current.state, message.patch);
+    const problem = checkNowPlaying(next);
+    if (problem) {
+      this.#warn('patch', `patch ${message.seq} gave an invalid state (${problem}); resyncing`);
+      return this.#resync();
+    }
+    this.#seq = message.seq;
+    this.#setState(next);
   }
 
   // ── internals ────────────────────────────────────────────────────────────────────────────────
@@ -270,15 +302,16 @@ export class Connection {
     return HEARTBEAT_TOLERANCE * this.#heartbeat;
   }
 
-  /** Ask for a fresh snapshot and ignore patches until it comes. */
+  /** Ask for a fresh snapshot and ignore patches until it comes: at most one request per snapshot. */
   #resync(): void {
+    this.#seq = undefined;
     this.#awaitingSince = Date.now();
     if (this.#open) this.#socket.send('{"type":"resync"}');
   }
 
   #armWatchdog(delay = this.#tolerance()): void {
     clearTimeout(this.#watchdog);
-    this.#watchdog = setTimeout(this.#checkLink, Math.max(delay, 0));
+    this.#watchdog = setTimeout(this.#checkLink, delay); // a negative delay is 0
   }
 
   /**
@@ -295,45 +328,40 @@ export class Connection {
 
   #linkLost(): void {
     this.#open = this.#synced = false;
-    this.#awaitingSince = undefined;
+    this.#seq = this.#awaitingSince = undefined;
     clearTimeout(this.#watchdog);
-    this.#emit();
+    this.#emit(this.#current.state);
   }
 
   #setState(next: NowPlaying): void {
-    const track = this.#data?.track;
-    if (track && (['text', 'artist', 'title'] as const).some((key) => track[key] !== next.track?.[key])) {
-      this.#previous = track;
-    }
-    this.#data = next;
-    this.#emit(true);
+    const { state, previousTrack } = this.#current;
+    const track = state?.track;
+    const trackChanged = track && (['text', 'artist', 'title'] as const).some((key) => track[key] !== next.track?.[key]);
+    this.#emit(next, trackChanged ? track : previousTrack);
   }
 
-  #update(): ConnectionUpdate {
-    return { state: this.#data, status: this.#status, previousTrack: this.#previous };
+  /** The status and, when offline, why; see {@link ConnectionStatus} and {@link OfflineReason}. */
+  #readStatus(state: NowPlaying | undefined): [ConnectionStatus, OfflineReason?] {
+    if (this.#cannotShow) return ['offline', this.#cannotShow];
+    if (!state) return ['connecting'];
+    if (!this.#synced) return ['reconnecting'];
+    if (state.stale) return ['stale'];
+    return state.online ? ['live'] : ['offline', 'off-air'];
   }
 
-  /** The status follows from the link and the data; see {@link ConnectionStatus}. */
-  #computeStatus(): ConnectionStatus {
-    const data = this.#data;
-    if (this.#stationError) return 'offline';
-    if (!data) return 'connecting';
-    if (!this.#synced) return 'reconnecting';
-    if (data.stale) return 'stale';
-    return data.online ? 'live' : 'offline';
+  /** Tells every subscriber when the state (a new object per change) or what follows from it changed. */
+  #emit(state: NowPlaying | undefined, previousTrack = this.#current.previousTrack): void {
+    const [status, reason] = this.#readStatus(state);
+    const current = this.#current;
+    if (state === current.state && status === current.status && reason === current.reason) return;
+    this.#current = { state, status, reason, previousTrack };
+    for (const listener of [...this.#listeners]) listener(this.#current);
   }
 
-  #emit(stateChanged = false): void {
-    const status = this.#computeStatus();
-    if (!stateChanged && status === this.#status) return;
-    this.#status = status;
-    const update = this.#update();
-    for (const listener of [...this.#listeners]) listener(update);
-  }
-
-  #warn(message: string): void {
-    if (!this.#warned) console.warn(`now-playing (${this.url}): ${message}`);
-    this.#warned = true;
+  /** Logs one warning of each `kind` per connection, so a misbehaving relay cannot flood the console. */
+  #warn(kind: string, message: string): void {
+    if (!this.#warned.has(kind)) console.warn(`now-playing (${this.url}): ${message}`);
+    this.#warned.add(kind);
   }
 }
 

@@ -2,14 +2,16 @@
  * `@now-playing/element`: the `<now-playing>` custom element (registered on import), the shared relay
  * connection it uses, and the text formatter.
  */
-export { NowPlayingElement, defaultSrc } from './now-playing.js';
+export { NowPlayingElement } from './now-playing.js';
 export type { ScrollMode, NowPlayingChangeDetail, NowPlayingStatusDetail } from './now-playing.js';
 // The reconnection timings (DEFAULT_HEARTBEAT, MIN_RECONNECTION_DELAY, …) are documented in
 // connection.ts and no longer exported here: every name exported here costs bytes in the bundles.
-export { Connection, acquireConnection, socketUrl } from './connection.js';
+export { Connection, acquireConnection } from './connection.js';
+export { socketUrl } from './socket-url.js';
 export type {
   ConnectionStatus,
   ConnectionUpdate,
+  OfflineReason,
   ConnectionListener,
   ConnectionOptions,
   WebSocketLike,

@@ -1,7 +1,9 @@
 import { LitElement, html, nothing } from 'lit';
-import { WS_PATH, type NowPlaying, type Track } from '@now-playing/protocol';
-import { acquireConnection, type ConnectionStatus, type ConnectionUpdate } from './connection.js';
+import { keyed } from 'lit/directives/keyed.js';
+import type { NowPlaying, Track } from '@now-playing/protocol';
+import { acquireConnection, CONNECTING, type ConnectionStatus, type ConnectionUpdate, type OfflineReason } from './connection.js';
 import { DEFAULT_FORMAT, formatTrack } from './format.js';
+import { defaultSrc } from './socket-url.js';
 import { styles } from './styles.js';
 
 export type ScrollMode = 'auto' | 'always' | 'never';
@@ -13,20 +15,11 @@ export interface NowPlayingChangeDetail {
 
 export interface NowPlayingStatusDetail {
   status: ConnectionStatus;
+  /** Why `status` is `offline`; undefined for every other status. */
+  reason: OfflineReason | undefined;
 }
 
 const DEFAULT_SPEED = 40;
-
-// Where this script came from, captured while it runs: `import.meta.url` in the ES bundle, and in
-// the IIFE bundle (a classic script, where the bundler rewrites `import.meta.url`) `currentScript`.
-const scriptUrls = [import.meta.url, (globalThis.document?.currentScript as HTMLScriptElement | null)?.src];
-
-/** The relay endpoint of the origin this script was loaded from, when that origin is http(s). */
-export function defaultSrc(): string | undefined {
-  // `test(undefined)` tests "undefined": false, as wanted.
-  const base = scriptUrls.find((url) => /^https?:/i.test(url!));
-  return base && new URL(WS_PATH, base).href;
-}
 
 const STATUS_LABEL: Record<ConnectionStatus, string> = {
   connecting: 'Connecting',
@@ -48,11 +41,13 @@ const STATUS_LABEL: Record<ConnectionStatus, string> = {
  * Observable state (stable for tests and styling):
  * - attribute `status` on the host: `connecting` | `live` | `stale` | `offline` | `reconnecting`;
  * - attribute `data-scrolling` on the host while the marquee animates;
- * - property `nowPlaying`: the station state (read-only).
+ * - property `nowPlaying`: the station state (read-only);
+ * - property `statusReason`: why the status is `offline` (read-only).
  *
  * @fires now-playing-change - The displayed text changed (also when it first appears or is cleared).
  *   `detail: { nowPlaying, previousTrack }`. Bubbles and is composed.
- * @fires now-playing-status - `status` changed. `detail: { status }`. Bubbles and is composed.
+ * @fires now-playing-status - `status` (or its offline reason) changed. `detail: { status, reason }`.
+ *   Bubbles and is composed.
  *
  * @slot - Fallback content, shown before the first data arrives and whenever there is no track to show.
  *
@@ -88,7 +83,8 @@ export class NowPlayingElement extends LitElement {
 
   /**
    * The relay's WebSocket endpoint, e.g. `wss://relay.example/ws` (`http(s)` works too and is mapped to
-   * `ws(s)`; the path is used as given). Defaults to `/ws` on the origin this script was loaded from.
+   * `ws(s)`; a bare origin means its `/ws`). Required, except with the self-contained bundle the relay
+   * serves, where it defaults to `/ws` on the origin that bundle was loaded from.
    */
   declare src?: string;
 
@@ -108,16 +104,16 @@ export class NowPlayingElement extends LitElement {
   speed: number = DEFAULT_SPEED;
 
   // Internal state: private fields, and `requestUpdate()` where a change shows.
-  #status: ConnectionStatus = 'connecting';
+  /** The last update from the connection (or the element's own, when `src` is missing or invalid). */
+  #update = CONNECTING;
+  /** The text to render, formatted in `willUpdate`. */
   #text = '';
+  /** The update and text the last events reported (see `updated`). */
+  #reported = CONNECTING;
+  #reportedText = '';
   #scrolling = false;
   /** The aria-live text: undefined until the first text is shown (that one is read with the page). */
   #announcement: string | undefined;
-  /** The text of the last render, and a flag flipped whenever the text to render differs (see `render`). */
-  #renderedText = '';
-  #fresh = false;
-  /** The last update from the connection. */
-  #update: ConnectionUpdate | undefined;
   #connectionKey: string | undefined;
   /** Unsubscribes from the connection and releases it. */
   #release: (() => void) | undefined;
@@ -127,21 +123,28 @@ export class NowPlayingElement extends LitElement {
 
   /** The station state from the relay, or undefined before the first snapshot. Read-only. */
   get nowPlaying(): NowPlaying | undefined {
-    return this.#update?.state;
+    return this.#update.state;
   }
 
   /** The connection status, also reflected to the `status` attribute. Read-only. */
   get status(): ConnectionStatus {
-    return this.#status;
+    return this.#update.status;
+  }
+
+  /** Why {@link status} is `offline` (`off-air`, `unknown-station`, `no-src`, …); undefined otherwise. Read-only. */
+  get statusReason(): OfflineReason | undefined {
+    return this.#update.reason;
   }
 
   override connectedCallback(): void {
     super.connectedCallback();
-    this.setAttribute('status', this.#status);
     if (globalThis.ResizeObserver) (this.#resizeObserver ??= new ResizeObserver(() => this.#measure())).observe(this);
     this.#motionQuery ??= globalThis.matchMedia?.('(prefers-reduced-motion: reduce)');
     this.#listen('addEventListener');
-    this.#syncConnection();
+    // The first connection is made in the first update, so attributes and properties set right after
+    // the element is created or upgraded (a framework, a script setting `src`) count. Later, as when
+    // the element is moved in the DOM, at once, so it keeps its shared socket (see Connection.release).
+    if (this.hasUpdated) this.#syncConnection();
   }
 
   override disconnectedCallback(): void {
@@ -162,34 +165,48 @@ export class NowPlayingElement extends LitElement {
       (target as Partial<EventTarget> | undefined)?.[method]?.(type, this.#measureSoon);
   }
 
+  /** Everything shown is derived here, from the last update and the properties. */
   protected override willUpdate(): void {
-    // Both are no-ops unless `src`/`station` or `format` changed, so they need not look at what did.
+    // A no-op unless `src` or `station` changed.
     this.#syncConnection();
-    this.#showText(formatTrack(this.format, this.nowPlaying));
-    if (this.#text !== this.#renderedText) this.#fresh = !this.#fresh;
-    this.#renderedText = this.#text;
+    const status = this.#update.status;
+    if (this.getAttribute('status') !== status) this.setAttribute('status', status);
+    const text = formatTrack(this.format, this.nowPlaying);
+    // The first text is read with the page; later changes are announced, once each.
+    if (text && text !== this.#text) this.#announcement = this.#announcement === undefined ? '' : text;
+    this.#text = text;
   }
 
   protected override render() {
     const text = this.#text;
     const scrolling = this.#scrolling ? 'scrolling' : '';
-    const track = html`<span class="track ${scrolling}"><span part="text" class="text" title=${text}>${text}</span>${
-      scrolling ? html`<span class="text copy" aria-hidden="true">${text}</span>` : nothing
-    }</span>`;
-    // A new text gets a new track, so the marquee restarts cleanly: lit keeps the DOM of a template
-    // rendered where the same template was, and replaces it when an array takes its place or back.
-    // (This is what `keyed(text, …)` does, without the directive's code.)
+    // Keyed by the text: a new text gets a new track, so the marquee restarts from its start; the
+    // same text keeps its DOM, so other patches (a listener count) leave the marquee running.
+    const track = keyed(
+      text,
+      html`<span class="track ${scrolling}"><span part="text" class="text" title=${text}>${text}</span>${
+        scrolling ? html`<span class="text copy" aria-hidden="true">${text}</span>` : nothing
+      }</span>`,
+    );
     // No whitespace between the tags, except the row's first and last text nodes (kept as they were).
     return html`<div class="row">
-      <span part="status" class="status" role="img" aria-label=${STATUS_LABEL[this.#status]}></span
-      ><span part="viewport" class="viewport ${scrolling}">${
-        text ? (this.#fresh ? [track] : track) : html`<slot></slot>`
-      }</span
+      <span part="status" class="status" role="img" aria-label=${STATUS_LABEL[this.#update.status]}></span
+      ><span part="viewport" class="viewport ${scrolling}">${text ? track : html`<slot></slot>`}</span
       ><span class="sr-only" aria-live="polite">${this.#announcement}</span>
     </div>`;
   }
 
+  /** Events are fired once the DOM shows what they report. */
   protected override updated(): void {
+    const update = this.#update;
+    const { status, reason, state, previousTrack } = update;
+    if (status !== this.#reported.status || reason !== this.#reported.reason)
+      this.#fire<NowPlayingStatusDetail>('now-playing-status', { status, reason });
+    this.#reported = update;
+    if (this.#text !== this.#reportedText) {
+      this.#reportedText = this.#text;
+      this.#fire<NowPlayingChangeDetail>('now-playing-change', { nowPlaying: state, previousTrack });
+    }
     this.toggleAttribute('data-scrolling', this.#scrolling);
     if (this.#scrolling) this.#setDuration();
     // Whether to scroll is decided on the next frame (not here, where setting state would cost a
@@ -201,23 +218,29 @@ export class NowPlayingElement extends LitElement {
 
   #syncConnection(): void {
     if (!this.isConnected) return;
-    const src = this.src || defaultSrc();
+    const src = this.src || defaultSrc;
     const key = [src, this.station].join('\n');
     if (key === this.#connectionKey) return;
     this.#dropConnection();
     this.#connectionKey = key;
+    if (!src) return this.#cannotConnect('no-src', 'the src attribute is missing (the relay, wss://…/ws)');
+    let connection;
     try {
-      if (!src) throw new Error('no src, and this script was not loaded over http(s) to default to its origin');
-      const connection = acquireConnection(src, this.station || undefined);
-      const unsubscribe = connection.subscribe(this.#onUpdate);
-      this.#release = () => {
-        unsubscribe();
-        connection.release();
-      };
+      connection = acquireConnection(src, this.station || undefined);
     } catch (error) {
-      console.warn(`now-playing: ${(error as Error).message}`);
-      this.#onUpdate({ state: undefined, status: 'offline', previousTrack: undefined });
+      return this.#cannotConnect('invalid-src', `${(error as Error).message}: ${src}`);
     }
+    const unsubscribe = connection.subscribe(this.#onUpdate);
+    this.#release = () => {
+      unsubscribe();
+      connection.release();
+    };
+  }
+
+  /** A configuration error: said once per cause on the console, with the element, and shown as offline. */
+  #cannotConnect(reason: OfflineReason, message: string): void {
+    console.error(`now-playing: ${message}`, this);
+    this.#onUpdate({ status: 'offline', reason });
   }
 
   #dropConnection(): void {
@@ -227,27 +250,8 @@ export class NowPlayingElement extends LitElement {
 
   readonly #onUpdate = (update: ConnectionUpdate): void => {
     this.#update = update;
-    const status = update.status;
-    if (status !== this.#status) {
-      this.setAttribute('status', (this.#status = status));
-      this.requestUpdate();
-      this.#fire<NowPlayingStatusDetail>('now-playing-status', { status });
-    }
-    this.#showText(formatTrack(this.format, update.state));
-  };
-
-  /** Only a change of the displayed string touches the DOM; other patches leave the marquee running. */
-  #showText(text: string): void {
-    if (text === this.#text) return;
-    this.#text = text;
-    // The first text is read with the page; later changes are announced, once each.
-    if (text) this.#announcement = this.#announcement === undefined ? '' : text;
     this.requestUpdate();
-    this.#fire<NowPlayingChangeDetail>('now-playing-change', {
-      nowPlaying: this.nowPlaying,
-      previousTrack: this.#update?.previousTrack,
-    });
-  }
+  };
 
   #fire<T>(type: string, detail: T): void {
     this.dispatchEvent(new CustomEvent<T>(type, { detail, bubbles: true, composed: true }));

@@ -1,12 +1,14 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { CloseCode, HEARTBEAT_TOLERANCE } from '@now-playing/protocol';
+import { CloseCode, HEARTBEAT_TOLERANCE, PROTOCOL_VERSION } from '@now-playing/protocol';
 import {
   acquireConnection,
   Connection,
   DEFAULT_HEARTBEAT,
-  socketUrl,
+  MIN_RECONNECTION_DELAY,
+  RECONNECTION_JITTER,
   type ConnectionUpdate,
 } from '../src/connection.js';
+import { socketUrl } from '../src/socket-url.js';
 import { FakeSocket, nowPlaying, patch, snapshot } from './fake-socket.js';
 
 const URL_ = 'ws://relay.test/ws?station=live';
@@ -66,12 +68,12 @@ describe('Connection', () => {
   it('is connecting until the snapshot, then live with its data', async () => {
     const { connection, updates, socket } = await connect();
     expect(socket.url).toBe(URL_);
-    expect(connection.status).toBe('connecting');
+    expect(connection.current.status).toBe('connecting');
     socket.open();
-    expect(connection.status).toBe('connecting');
+    expect(connection.current.status).toBe('connecting');
     socket.receive(snapshot(7));
-    expect(connection.status).toBe('live');
-    expect(connection.state).toEqual(nowPlaying());
+    expect(connection.current.status).toBe('live');
+    expect(connection.current.state).toEqual(nowPlaying());
     expect(updates.at(-1)).toMatchObject({ status: 'live', state: nowPlaying(), previousTrack: undefined });
   });
 
@@ -79,9 +81,9 @@ describe('Connection', () => {
     const { connection, updates } = await live();
     const before = updates.length;
     FakeSocket.last.receive(patch(8, { track: { text: 'B - Two', artist: 'B', title: 'Two' }, listeners: 5 }));
-    expect(connection.state?.track).toEqual({ text: 'B - Two', artist: 'B', title: 'Two' });
-    expect(connection.state?.listeners).toBe(5);
-    expect(connection.previousTrack?.title).toBe('Song One');
+    expect(connection.current.state?.track).toEqual({ text: 'B - Two', artist: 'B', title: 'Two' });
+    expect(connection.current.state?.listeners).toBe(5);
+    expect(connection.current.previousTrack?.title).toBe('Song One');
     expect(updates.length).toBe(before + 1);
   });
 
@@ -89,29 +91,90 @@ describe('Connection', () => {
     const { connection, socket } = await live();
     socket.receive(patch(9, { listeners: 99 })); // 8 is missing
     expect(socket.sentMessages).toEqual([{ type: 'resync' }]);
-    expect(connection.state?.listeners).toBe(3);
+    expect(connection.current.state?.listeners).toBe(3);
     socket.receive(patch(10, { listeners: 100 })); // would be "next" after 9, still ignored
-    expect(connection.state?.listeners).toBe(3);
+    expect(connection.current.state?.listeners).toBe(3);
     expect(socket.sentMessages).toHaveLength(1);
     socket.receive(snapshot(10, nowPlaying({ listeners: 100 })));
-    expect(connection.state?.listeners).toBe(100);
+    expect(connection.current.state?.listeners).toBe(100);
     socket.receive(patch(11, { listeners: 101 }));
-    expect(connection.state?.listeners).toBe(101);
-    expect(connection.status).toBe('live');
+    expect(connection.current.state?.listeners).toBe(101);
+    expect(connection.current.status).toBe('live');
+  });
+
+  it('ignores a duplicate or old patch without asking for a resync', async () => {
+    const { connection, socket } = await live(); // seq 7
+    socket.receive(patch(8, { listeners: 8 }));
+    const afterEight = connection.current;
+    socket.receive(patch(8, { listeners: 80 })); // the same seq again, even with another body
+    socket.receive(patch(5, { listeners: 50 })); // older than the state
+    socket.receive(patch(7, { listeners: 70 }));
+    expect(connection.current).toBe(afterEight); // subscribers were told nothing
+    expect(connection.current.state?.listeners).toBe(8);
+    expect(socket.sent).toEqual([]);
+    socket.receive(patch(9, { listeners: 9 })); // and the next one still applies
+    expect(connection.current.state?.listeners).toBe(9);
+  });
+
+  it('asks for one resync however many gapped patches follow', async () => {
+    const { connection, socket } = await live();
+    for (let seq = 9; seq < 109; seq++) socket.receive(patch(seq, { listeners: seq }));
+    expect(socket.sentMessages).toEqual([{ type: 'resync' }]);
+    expect(connection.current.state?.listeners).toBe(3);
+  });
+
+  describe('protocol version', () => {
+    it('shows nothing from a snapshot of another version: offline, unsupported-version, one warning', async () => {
+      const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+      const { connection, updates, socket } = await live(); // v 1, data shown
+      socket.receive({ ...snapshot(8), v: PROTOCOL_VERSION + 1 });
+      expect(connection.current).toMatchObject({ state: undefined, status: 'offline', reason: 'unsupported-version' });
+      expect(updates.at(-1)).toBe(connection.current);
+      expect(warn).toHaveBeenCalledTimes(1);
+      expect(warn.mock.calls[0]![0]).toMatch(/unsupported protocol version 2/);
+      // Its patches are not applied (nothing to place them on) and not answered with resyncs.
+      socket.receive(patch(9, { listeners: 1 }));
+      socket.receive(patch(11, { listeners: 1 }));
+      expect(connection.current.state).toBeUndefined();
+      expect(socket.sent).toEqual([]);
+      // The same relay again after a reconnect: still offline, no second warning.
+      socket.serverClose(1001);
+      await vi.advanceTimersByTimeAsync(1000);
+      FakeSocket.last.open();
+      FakeSocket.last.receive({ ...snapshot(1), v: PROTOCOL_VERSION + 1 });
+      expect(connection.current.reason).toBe('unsupported-version');
+      expect(warn).toHaveBeenCalledTimes(1);
+      // A relay that speaks our version: live again.
+      FakeSocket.last.receive(snapshot(2));
+      expect(connection.current).toMatchObject({ status: 'live', reason: undefined, state: nowPlaying() });
+    });
+
+    it('an answered snapshot of another version does not trip the watchdog', async () => {
+      vi.spyOn(console, 'warn').mockImplementation(() => {});
+      const { socket } = await connect();
+      socket.open();
+      socket.receive({ ...snapshot(1), v: PROTOCOL_VERSION + 1 });
+      for (let i = 0; i < 5; i++) {
+        await vi.advanceTimersByTimeAsync(DEFAULT_HEARTBEAT);
+        socket.receive({ type: 'ping', t: Date.now() });
+      }
+      expect(socket.readyState).toBe(FakeSocket.OPEN);
+      expect(FakeSocket.instances).toHaveLength(1);
+    });
   });
 
   it('resyncs when a patch would produce an invalid state', async () => {
     vi.spyOn(console, 'warn').mockImplementation(() => {});
     const { connection, socket } = await live();
     socket.receive(patch(8, { online: null }));
-    expect(connection.state?.online).toBe(true);
+    expect(connection.current.state?.online).toBe(true);
     expect(socket.sentMessages).toEqual([{ type: 'resync' }]);
   });
 
   it('ignores patches for another station', async () => {
     const { connection, socket } = await live();
     socket.receive(patch(8, { listeners: 1 }, 'other'));
-    expect(connection.state?.listeners).toBe(3);
+    expect(connection.current.state?.listeners).toBe(3);
     expect(socket.sent).toHaveLength(0);
   });
 
@@ -119,11 +182,11 @@ describe('Connection', () => {
     const { connection, socket } = await connect();
     socket.open();
     socket.receive(snapshot(1, nowPlaying({ stale: true, staleReason: 'timeout' })));
-    expect(connection.status).toBe('stale');
+    expect(connection.current.status).toBe('stale');
     socket.receive(patch(2, { stale: false, staleReason: null, online: false }));
-    expect(connection.status).toBe('offline');
+    expect(connection.current).toMatchObject({ status: 'offline', reason: 'off-air' });
     socket.receive(patch(3, { online: true }));
-    expect(connection.status).toBe('live');
+    expect(connection.current).toMatchObject({ status: 'live', reason: undefined });
   });
 
   it('ignores invalid frames and warns once', async () => {
@@ -132,29 +195,29 @@ describe('Connection', () => {
     socket.receive('not json');
     socket.receive({ type: 'snapshot', station: 'live', seq: 9, v: 1, heartbeat: 1000, data: { online: true } });
     socket.receive({ type: 'surprise' });
-    expect(connection.state).toEqual(nowPlaying());
-    expect(connection.status).toBe('live');
+    expect(connection.current.state).toEqual(nowPlaying());
+    expect(connection.current.status).toBe('live');
     expect(warn).toHaveBeenCalledTimes(1);
   });
 
   it('goes reconnecting when the link drops after data, keeping the data', async () => {
     const { connection, socket } = await live();
     socket.serverClose(1001);
-    expect(connection.status).toBe('reconnecting');
-    expect(connection.state).toEqual(nowPlaying());
+    expect(connection.current.status).toBe('reconnecting');
+    expect(connection.current.state).toEqual(nowPlaying());
     await vi.advanceTimersByTimeAsync(1000); // first retry: 500 … 1000 ms
     expect(FakeSocket.instances).toHaveLength(2);
     FakeSocket.last.open();
-    expect(connection.status).toBe('reconnecting');
+    expect(connection.current.status).toBe('reconnecting');
     FakeSocket.last.receive(snapshot(20));
-    expect(connection.status).toBe('live');
+    expect(connection.current.status).toBe('live');
   });
 
   it('stays connecting when the link drops before any data', async () => {
     const { connection, socket } = await connect();
     socket.open();
     socket.serverClose(1006);
-    expect(connection.status).toBe('connecting');
+    expect(connection.current.status).toBe('connecting');
   });
 
   describe('heartbeat watchdog', () => {
@@ -162,10 +225,10 @@ describe('Connection', () => {
       const { connection, socket } = await live(); // heartbeat 1000
       expect(HEARTBEAT_TOLERANCE).toBe(2.5);
       await vi.advanceTimersByTimeAsync(2499);
-      expect(connection.status).toBe('live');
+      expect(connection.current.status).toBe('live');
       expect(socket.readyState).toBe(FakeSocket.OPEN);
       await vi.advanceTimersByTimeAsync(1);
-      expect(connection.status).toBe('reconnecting');
+      expect(connection.current.status).toBe('reconnecting');
       expect(socket.readyState).toBe(FakeSocket.CLOSED);
       await flush();
       expect(FakeSocket.instances).toHaveLength(2); // reconnect() does not wait for a backoff
@@ -177,10 +240,10 @@ describe('Connection', () => {
         await vi.advanceTimersByTimeAsync(2000);
         socket.receive({ type: 'ping', t: Date.now() });
       }
-      expect(connection.status).toBe('live');
+      expect(connection.current.status).toBe('live');
       expect(FakeSocket.instances).toHaveLength(1);
       await vi.advanceTimersByTimeAsync(2500);
-      expect(connection.status).toBe('reconnecting');
+      expect(connection.current.status).toBe('reconnecting');
     });
 
     it('uses the default heartbeat before the first snapshot', async () => {
@@ -200,7 +263,7 @@ describe('Connection', () => {
         socket.receive({ type: 'ping', t: Date.now() });
       }
       expect(socket.readyState).toBe(FakeSocket.CLOSED);
-      expect(connection.status).toBe('reconnecting');
+      expect(connection.current.status).toBe('reconnecting');
     });
   });
 
@@ -208,7 +271,7 @@ describe('Connection', () => {
     const { connection, socket } = await live();
     window.dispatchEvent(new Event('online'));
     expect(socket.readyState).toBe(FakeSocket.CLOSED);
-    expect(connection.status).toBe('reconnecting');
+    expect(connection.current.status).toBe('reconnecting');
     await flush();
     expect(FakeSocket.instances).toHaveLength(2);
   });
@@ -221,7 +284,7 @@ describe('Connection', () => {
     vi.setSystemTime(Date.now() + 60_000); // a throttled hidden tab: the clock moved, timers did not run
     document.dispatchEvent(new Event('visibilitychange'));
     expect(socket.readyState).toBe(FakeSocket.CLOSED);
-    expect(connection.status).toBe('reconnecting');
+    expect(connection.current.status).toBe('reconnecting');
     visibility.mockRestore();
   });
 
@@ -241,12 +304,12 @@ describe('Connection', () => {
     const { connection, socket } = await connect();
     socket.open();
     socket.serverClose(CloseCode.UnknownStation, 'unknown station');
-    expect(connection.status).toBe('offline');
+    expect(connection.current).toMatchObject({ status: 'offline', reason: 'unknown-station' });
     await vi.advanceTimersByTimeAsync(1000);
     expect(FakeSocket.instances).toHaveLength(2);
     FakeSocket.last.open();
     FakeSocket.last.serverClose(CloseCode.UnknownStation);
-    expect(connection.status).toBe('offline');
+    expect(connection.current.status).toBe('offline');
     // The second retry waits longer than the first (growth factor 1.6 on 500 … 1000 ms).
     await vi.advanceTimersByTimeAsync(700);
     expect(FakeSocket.instances).toHaveLength(2);
@@ -254,14 +317,26 @@ describe('Connection', () => {
     expect(FakeSocket.instances).toHaveLength(3);
     FakeSocket.last.open();
     FakeSocket.last.receive(snapshot(1));
-    expect(connection.status).toBe('live');
+    expect(connection.current.status).toBe('live');
   });
 
   it('is offline on 4400 (station required)', async () => {
     const { connection, socket } = await connect();
     socket.open();
     socket.serverClose(CloseCode.StationRequired);
-    expect(connection.status).toBe('offline');
+    expect(connection.current).toMatchObject({ status: 'offline', reason: 'station-required' });
+  });
+
+  // The relay's load limits: 1013 (relay full), 4429 (too many messages), 4403 (too many connections
+  // from this address). Each is retried after a backoff, never at once.
+  it.each([1013, 4429, 4403])('retries with backoff after close %i', async (code) => {
+    const { connection, socket } = await live();
+    socket.serverClose(code);
+    expect(connection.current.status).toBe('reconnecting');
+    await vi.advanceTimersByTimeAsync(MIN_RECONNECTION_DELAY - 20);
+    expect(FakeSocket.instances).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(RECONNECTION_JITTER + 40);
+    expect(FakeSocket.instances).toHaveLength(2);
   });
 });
 
