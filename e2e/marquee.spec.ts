@@ -1,7 +1,10 @@
 import type { Locator } from '@playwright/test';
-import { expect, openStationPage, test, textPart } from './support/fixtures.js';
+import { afterTwoFrames, expect, openStationPage, test, textPart } from './support/fixtures.js';
 
 const LONG = 'Godspeed You! Black Emperor - Storm (Lift Yr. Skinny Fists Like Antennas to Heaven), a title far too long for the box';
+
+/** Read once, not retried: the wait before it is a signal (afterTwoFrames). */
+const isScrolling = (element: Locator) => element.evaluate((el) => el.hasAttribute('data-scrolling'));
 
 const runningAnimations = (element: Locator) =>
   element.evaluate((el) => el.shadowRoot!.getAnimations().filter((a) => a.playState === 'running').length);
@@ -47,9 +50,12 @@ test.describe('scroll="auto"', () => {
     await openStationPage(page, stack, `<now-playing style="width: 600px" src="${stack.relay.wsUrl}"></now-playing>`);
     const element = page.locator('now-playing');
     await expect(textPart(element)).toHaveText('Nina Simone – Feeling Good');
-    await page.waitForTimeout(200); // the scroll decision is made on the next frame
-    await expect(element).not.toHaveAttribute('data-scrolling');
+    await afterTwoFrames(page); // the scroll decision has been made
+    expect(await isScrolling(element)).toBe(false);
     expect(await runningAnimations(element)).toBe(0);
+    // The same text in a box too narrow for it does scroll: the decision above was a real one.
+    await element.evaluate((el) => ((el as HTMLElement).style.width = '60px'));
+    await expect(element).toHaveAttribute('data-scrolling', '');
   });
 
   test('text that grows too long starts scrolling; text that shrinks stops', async ({ page, stack }) => {
@@ -70,10 +76,14 @@ test.describe('prefers-reduced-motion: reduce', () => {
     await openStationPage(page, stack, `<now-playing style="width: 240px" src="${stack.relay.wsUrl}" format="{text}"></now-playing>`);
     const element = page.locator('now-playing');
     await expect(textPart(element)).toHaveText(LONG);
-    await page.waitForTimeout(300);
+    await afterTwoFrames(page); // the scroll decision has been made
     expect(await runningAnimations(element)).toBe(0);
-    await expect(element).not.toHaveAttribute('data-scrolling');
+    expect(await isScrolling(element)).toBe(false);
     await expect(textPart(element)).toHaveAttribute('title', LONG);
+    // Without the preference the same text scrolls: the element follows the setting as it changes.
+    await page.emulateMedia({ reducedMotion: 'no-preference' });
+    await expect(element).toHaveAttribute('data-scrolling', '');
+    await expect.poll(() => runningAnimations(element)).toBe(1);
   });
 
   test('scroll="always" still does not animate', async ({ page, stack }) => {
@@ -81,7 +91,8 @@ test.describe('prefers-reduced-motion: reduce', () => {
     await openStationPage(page, stack, `<now-playing scroll="always" src="${stack.relay.wsUrl}"></now-playing>`);
     const element = page.locator('now-playing');
     await expect(textPart(element)).toHaveText('Nina Simone – Feeling Good');
-    await page.waitForTimeout(300);
+    await afterTwoFrames(page); // the scroll decision has been made
     expect(await runningAnimations(element)).toBe(0);
+    expect(await isScrolling(element)).toBe(false);
   });
 });

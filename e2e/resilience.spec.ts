@@ -56,6 +56,7 @@ test('the mount goes off air: offline, then live again when it returns', async (
   await expect(element).toHaveAttribute('status', 'live');
   await stack.fake.control('DELETE', '/control/mounts/live');
   await expect(element).toHaveAttribute('status', 'offline');
+  expect(await element.evaluate((el) => (el as HTMLElementTagNameMap['now-playing']).statusReason)).toBe('off-air');
   await stack.fake.setMount('/live', { title: 'Back - On Air' });
   await expect(element).toHaveAttribute('status', 'live');
   await expect(textPart(element)).toHaveText('Back – On Air');
@@ -63,6 +64,8 @@ test('the mount goes off air: offline, then live again when it returns', async (
 
 test('an unknown station shows offline and the fallback', async ({ page, stack }) => {
   await openStationPage(page, stack, `<now-playing src="${stack.relay.wsUrl}" station="nope"><span class="fallback">Radio Example</span></now-playing>`);
-  await expect(page.locator('now-playing')).toHaveAttribute('status', 'offline');
+  const element = page.locator('now-playing');
+  await expect(element).toHaveAttribute('status', 'offline');
+  expect(await element.evaluate((el) => (el as HTMLElementTagNameMap['now-playing']).statusReason)).toBe('unknown-station');
   await expect(page.locator('.fallback')).toBeVisible();
 });

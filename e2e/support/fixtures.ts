@@ -44,6 +44,15 @@ export async function openStationPage(page: Page, stack: Stack, body: string): P
 /** The text part inside an element's shadow root (Playwright locators pierce open shadow roots). */
 export const textPart = (element: Locator) => element.locator('[part="text"]');
 
+/**
+ * Resolves after two more animation frames in the page. The element decides whether to scroll in the
+ * frame after it renders (its requestAnimationFrame; its ResizeObserver runs later in a frame), and
+ * frame callbacks run in the order they were requested: two frames requested once the text is on screen
+ * end after that decision and after the render it asked for. A signal, not a guess at a duration.
+ */
+export const afterTwoFrames = (page: Page): Promise<void> =>
+  page.evaluate(() => new Promise<void>((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => resolve()))));
+
 /** Wait until the relay counts `n` WebSocket clients. */
 export async function expectClients(relay: RelayProcess, n: number): Promise<void> {
   await expect.poll(() => relay.clients(), { timeout: 8000 }).toBe(n);
