@@ -2,6 +2,10 @@
  * The plain-HTTP side of the relay, for consumers that do not speak WebSocket (server-side renderers,
  * scripts, uptime checks): `/healthz`, `/stations`, `/stations/<id>` with ETag and CORS, and the
  * element's bundle at `/now-playing.js` (and `/now-playing.iife.js` for classic scripts).
+ *
+ * The handler is total: every route computes a `Reply` (sync or async), and one place turns a reply
+ * into bytes or an exception into a 500 and a log line. So every answer, errors included, carries the
+ * same hygiene headers, and `HEAD` is `GET` without the body by construction.
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -9,6 +13,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { WS_PATH } from '@now-playing/protocol';
 import type { Hub } from './hub.js';
+import { silentLogger, type Logger } from './logger.js';
+import { MAX_TARGET_LENGTH, parseRequestTarget } from './request-target.js';
 import type { Stations } from './stations.js';
 import type { UpstreamHealth } from './upstream.js';
 
@@ -20,50 +26,68 @@ export interface HttpApiContext {
   startedAt: Date;
   /** The folder of the element's self-contained bundles, served at `/now-playing.js` and `/now-playing.iife.js`. */
   bundleDir?: string;
+  /** Where a failing request is logged (one line each); silent by default. */
+  log?: Logger;
 }
 
 /** The element's bundles (ES module and classic script), served from `bundleDir`. */
 const BUNDLE_FILES = new Set(['/now-playing.js', '/now-playing.iife.js']);
 
-const CORS_HEADERS = {
+const ALLOWED_METHODS = 'GET, HEAD, OPTIONS';
+
+/** On every answer: any page may read the API (it is public data), and no browser sniffs a type. */
+const COMMON_HEADERS = {
   'access-control-allow-origin': '*',
-  'access-control-allow-methods': 'GET, HEAD, OPTIONS',
+  'access-control-allow-methods': ALLOWED_METHODS,
   'access-control-allow-headers': 'if-none-match',
   'access-control-expose-headers': 'etag',
   'access-control-max-age': '86400',
+  'x-content-type-options': 'nosniff',
 };
 
+/** What a route answers; `send` turns it into the response (304, HEAD, lengths). */
+interface Reply {
+  status: number;
+  body: string | Buffer;
+  headers: Record<string, string>;
+}
+
 export function createHttpHandler(context: HttpApiContext): (req: IncomingMessage, res: ServerResponse) => void {
-  const { stations, hub } = context;
+  const log = context.log ?? silentLogger();
+  // At most one entry per name in BUNDLE_FILES.
   const bundles = new Map<string, Promise<{ body: Buffer; etag: string } | undefined>>();
 
-  return (req, res) => {
-    const path = new URL(req.url ?? '/', 'http://relay').pathname;
-    if (req.method === 'OPTIONS') return send(res, 204, '', {});
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      return json(req, res, 405, { error: `method ${req.method} not allowed` }, { allow: 'GET, HEAD, OPTIONS' });
-    }
+  async function route(req: IncomingMessage): Promise<Reply> {
+    // RFC 9112 §3.2: an HTTP/1.1 request without Host is a 400 (node:http's own check is off, so that
+    // this answer carries our headers too).
+    if (req.httpVersion === '1.1' && req.headers.host === undefined) return error(400, 'missing Host header');
+    if ((req.url?.length ?? 0) > MAX_TARGET_LENGTH) return error(414, 'request target too long');
+    const target = parseRequestTarget(req.url);
+    if (!target) return error(400, 'bad request target');
+    if (req.method === 'OPTIONS') return { status: 204, body: '', headers: {} };
+    if (req.method !== 'GET' && req.method !== 'HEAD') return error(405, 'method not allowed', { allow: ALLOWED_METHODS });
+    const path = target.pathname;
 
     if (path === '/healthz') {
       const upstreams = context.upstreams();
       const ok = upstreams.every((u) => u.state === 'ok');
       // 200 as long as the relay itself serves: a failing upstream is reported, not a reason to restart us.
-      return json(req, res, 200, {
+      return json(200, {
         status: ok ? 'ok' : 'degraded',
         uptimeSeconds: Math.round((Date.now() - context.startedAt.getTime()) / 1000),
-        clients: hub.count(),
+        clients: context.hub.count(),
         upstreams,
       });
     }
 
     if (path === '/stations' || path === '/stations/') {
-      return json(req, res, 200, {
-        stations: stations.list().map((s) => ({
+      return json(200, {
+        stations: context.stations.list().map((s) => ({
           id: s.id,
           name: s.state.station.name,
           online: s.state.online,
           stale: s.state.stale,
-          clients: hub.count(s.id),
+          clients: context.hub.count(s.id),
           href: `/stations/${encodeURIComponent(s.id)}`,
           ws: `${WS_PATH}?station=${encodeURIComponent(s.id)}`,
         })),
@@ -72,36 +96,83 @@ export function createHttpHandler(context: HttpApiContext): (req: IncomingMessag
 
     if (path.startsWith('/stations/')) {
       const id = safeDecode(path.slice('/stations/'.length));
-      const station = id === undefined ? undefined : stations.get(id);
-      if (!station) return json(req, res, 404, { error: `unknown station ${JSON.stringify(id ?? path)}` });
+      const station = id === undefined ? undefined : context.stations.get(id);
+      if (!station) return error(404, 'unknown station');
       const { body, etag } = stateJson(station.state);
-      const headers = { etag, 'cache-control': 'no-cache' };
-      if (matchesEtag(req.headers['if-none-match'], etag)) return send(res, 304, '', headers);
-      return send(res, 200, req.method === 'HEAD' ? '' : body, { ...headers, 'content-type': 'application/json; charset=utf-8' });
+      return { status: 200, body, headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-cache', etag } };
     }
 
     if (BUNDLE_FILES.has(path) && context.bundleDir) {
       let bundle = bundles.get(path);
       if (!bundle) bundles.set(path, (bundle = loadBundle(join(context.bundleDir, path))));
-      void bundle.then((file) => {
-        if (!file) {
-          bundles.delete(path); // look again next time: it may be built while the relay runs
-          return json(req, res, 404, { error: 'the element bundle is not built (pnpm build)' });
-        }
-        if (matchesEtag(req.headers['if-none-match'], file.etag)) return send(res, 304, '', { etag: file.etag });
-        send(res, 200, req.method === 'HEAD' ? '' : file.body, {
+      const file = await bundle;
+      if (!file) {
+        bundles.delete(path); // look again next time: it may be built while the relay runs
+        return error(404, 'the element bundle is not built (pnpm build)');
+      }
+      return {
+        status: 200,
+        body: file.body,
+        headers: {
           'content-type': 'text/javascript; charset=utf-8',
           // A day fresh, then a week served stale while revalidating (ETag): every listener's page
           // loads it from cache, and a relay upgrade still reaches every page within a day or two.
           // Not `immutable`: the URL carries no version.
           'cache-control': 'public, max-age=86400, stale-while-revalidate=604800',
           etag: file.etag,
-        });
-      });
-      return;
+        },
+      };
     }
 
-    return json(req, res, 404, { error: `no route for ${path}` });
+    return error(404, 'not found');
+  }
+
+  return (req, res) => {
+    // One promise chain: a throw in a route (sync or after an await) and a throw while sending both
+    // end in `fail`, and `fail` itself cannot throw.
+    route(req)
+      .then((reply) => send(req, res, reply))
+      .catch((cause: unknown) => fail(req, res, cause, log));
+  };
+}
+
+/** Write `reply`: a 304 when the client has it, no body for HEAD, `Content-Length` in bytes. */
+function send(req: IncomingMessage, res: ServerResponse, reply: Reply): void {
+  const body = typeof reply.body === 'string' ? Buffer.from(reply.body) : reply.body;
+  const headers: Record<string, string> = { ...COMMON_HEADERS, ...reply.headers };
+  let status = reply.status;
+  // RFC 9110 §8.6: no Content-Length on a 204. On a 304 it is the length of the 200 it stands for.
+  if (status !== 204) headers['content-length'] = String(body.length);
+  const etag = reply.headers.etag;
+  if (status === 200 && etag !== undefined && matchesEtag(req.headers['if-none-match'], etag)) {
+    status = 304;
+    delete headers['content-type'];
+  }
+  res.writeHead(status, headers);
+  res.end(req.method === 'HEAD' || status === 304 || status === 204 ? undefined : body);
+}
+
+/** An exception in a route: a 500 if nothing was sent yet, else the connection is cut; one log line. */
+function fail(req: IncomingMessage, res: ServerResponse, cause: unknown, log: Logger): void {
+  try {
+    log.error({ err: cause, method: req.method, url: req.url?.slice(0, 200) }, 'HTTP request failed');
+    if (res.headersSent) return void res.destroy();
+    send(req, res, error(500, 'internal error', { connection: 'close' }));
+  } catch {
+    res.destroy();
+  }
+}
+
+/** A JSON error with a fixed message: it never echoes the request (no reflected content). */
+function error(status: number, message: string, headers: Record<string, string> = {}): Reply {
+  return json(status, { error: message }, headers);
+}
+
+function json(status: number, value: unknown, headers: Record<string, string> = {}): Reply {
+  return {
+    status,
+    body: JSON.stringify(value),
+    headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-cache', ...headers },
   };
 }
 
@@ -145,14 +216,4 @@ function safeDecode(text: string): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-function json(req: IncomingMessage, res: ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}): void {
-  const body = req.method === 'HEAD' ? '' : JSON.stringify(value);
-  send(res, status, body, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-cache', ...headers });
-}
-
-function send(res: ServerResponse, status: number, body: string | Buffer, headers: Record<string, string>): void {
-  res.writeHead(status, { ...CORS_HEADERS, ...headers });
-  res.end(body);
 }

@@ -2,11 +2,12 @@
  * The relay, assembled: sources → stations → hub → HTTP/WebSocket. `createRelay` is the library API;
  * the CLI is a thin shell around it.
  */
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CloseCode } from '@now-playing/protocol';
 import { resolveConfig, trustedProxies, type RelayConfig, type RelayOptions, type UpstreamSpec } from './config.js';
 import { createHttpHandler } from './http-api.js';
+import { createHttpServer } from './http-server.js';
 import { Hub } from './hub.js';
 import { silentLogger, type Logger } from './logger.js';
 import { IcecastStatusSource } from './sources/icecast-status.js';
@@ -70,10 +71,9 @@ export class Relay {
       hub: this.hub,
       startedAt: new Date(),
       ...(config.bundleDir ? { bundleDir: config.bundleDir } : {}),
+      log,
     });
-    this.#server = createServer(handler);
-    this.#server.on('upgrade', (req, socket, head) => this.#ws.handleUpgrade(req, socket, head));
-    this.#server.on('clientError', (_error, socket) => socket.destroy());
+    this.#server = createHttpServer({ handler, onUpgrade: (req, socket, head) => this.#ws.handleUpgrade(req, socket, head), log });
   }
 
   /**
