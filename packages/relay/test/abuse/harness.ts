@@ -338,6 +338,8 @@ export class WsClient {
   maxFrameBytes = 0;
   /** Set once closed. */
   closeInfo: CloseInfo | undefined;
+  /** The first socket or handshake error (`Unexpected server response: 503`), if any. */
+  error: string | undefined;
   readonly closed: Promise<CloseInfo>;
   #read = 0;
   #waiters: (() => void)[] = [];
@@ -345,7 +347,7 @@ export class WsClient {
   constructor(url: string, options: ClientOptions = {}) {
     this.ws = new WebSocket(url, { perMessageDeflate: false, ...options });
     onCleanup(() => this.ws.terminate());
-    this.ws.on('error', () => {}); // the close event says what happened
+    this.ws.on('error', (error) => (this.error ??= error.message)); // then the close event follows
     this.ws.on('message', (data: Buffer, isBinary) => {
       this.frames++;
       this.maxFrameBytes = Math.max(this.maxFrameBytes, data.length);
@@ -523,6 +525,25 @@ export async function flood(url: string, options: FloodOptions): Promise<FloodRe
   // The close event follows the socket's end within moments; bounded all the same.
   const close = await within(client.closed, 2000);
   return { sent, received: client.frames, ms: Date.now() - started, endedBy, close };
+}
+
+/**
+ * The same flood from one fresh connection after another (the attacker reconnects each time the relay
+ * cuts it off) until `windowMs` has passed or `maxAttackers` have run. `onFirstBatch` fires once.
+ */
+export async function floodRepeatedly(url: string, options: FloodOptions & { windowMs: number; maxAttackers: number }): Promise<FloodResult[]> {
+  const { windowMs, maxAttackers, onFirstBatch, ...flooding } = options;
+  const results: FloodResult[] = [];
+  const started = Date.now();
+  let first = true;
+  const once = () => {
+    if (first) onFirstBatch?.();
+    first = false;
+  };
+  while (Date.now() - started < windowMs && results.length < maxAttackers) {
+    results.push(await flood(url, { ...flooding, onFirstBatch: once }));
+  }
+  return results;
 }
 
 // ---------------------------------------------------------------------------------------------------
