@@ -1,13 +1,16 @@
 /**
  * `pnpm bench:size`: the gzip size of the element's self-contained bundles against the budget
  * (10 KB gzip for the ES bundle), beside a baseline built in the same run with the same settings
- * (a minimal Lit element), so the figure reads as "Lit + what we add". Run `pnpm build` first.
+ * (a minimal Lit element), so the figure reads as "Lit + what we add". Build the element first
+ * (`pnpm build`, or `pnpm --filter @now-playing/element build`).
+ *
+ * Prints a markdown table to paste into README.md's Size section, with the date and how it was measured.
+ * Exits 1 when the ES bundle is over the budget.
  */
-import { readFileSync } from 'node:fs';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { gzipSync, brotliCompressSync } from 'node:zlib';
+import { brotliCompressSync, gzipSync } from 'node:zlib';
 import { build } from 'vite';
 
 const BUDGET_GZIP = 10 * 1024;
@@ -28,24 +31,45 @@ await build({
   },
 });
 
-function measure(path: string) {
+interface Size {
+  raw: number;
+  gzip: number;
+  brotli: number;
+}
+
+function measure(path: string): Size {
   const bytes = readFileSync(path);
   return { raw: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length, brotli: brotliCompressSync(bytes).length };
 }
 
-const rows = [
-  ['baseline: minimal Lit element (ES)', measure(`${outDir}/baseline.js`)],
-  ['now-playing.js (ES module, self-contained)', measure(`${bundleDir}/now-playing.js`)],
-  ['now-playing.iife.js (classic script)', measure(`${bundleDir}/now-playing.iife.js`)],
-] as const;
+const es = measure(`${bundleDir}/now-playing.js`);
+const iife = measure(`${bundleDir}/now-playing.iife.js`);
+const baseline = measure(`${outDir}/baseline.js`);
+const builtAt = statSync(`${bundleDir}/now-playing.js`).mtime;
 
 const kb = (n: number) => `${(n / 1024).toFixed(2)} KB`;
-console.log(`\n${'bundle'.padEnd(46)}${'raw'.padStart(10)}${'gzip -9'.padStart(11)}${'brotli'.padStart(11)}`);
-for (const [name, size] of rows) {
-  console.log(`${name.padEnd(46)}${kb(size.raw).padStart(10)}${kb(size.gzip).padStart(11)}${kb(size.brotli).padStart(11)}`);
-}
-const es = rows[1][1];
-const baseline = rows[0][1];
-console.log(`\nnow-playing adds ${kb(es.gzip - baseline.gzip)} gzip to a bare Lit element (${es.gzip} vs ${baseline.gzip} bytes).`);
-console.log(`budget: ${kb(BUDGET_GZIP)} gzip for now-playing.js: ${es.gzip <= BUDGET_GZIP ? 'within' : 'OVER'} (${es.gzip} bytes).`);
-process.exitCode = es.gzip <= BUDGET_GZIP ? 0 : 1;
+const bytes = (n: number) => `${n.toLocaleString('en')} B`;
+const row = (name: string, size: Size, bold = false) => {
+  const gzip = `${kb(size.gzip)} (${bytes(size.gzip)})`;
+  return `| ${name} | ${kb(size.raw)} | ${bold ? `**${gzip}**` : gzip} | ${kb(size.brotli)} |`;
+};
+
+const day = (date: Date) => date.toISOString().slice(0, 10);
+const over = es.gzip - BUDGET_GZIP;
+console.log(
+  [
+    '',
+    '| bundle | raw | gzip -9 | brotli |',
+    '|---|---|---|---|',
+    row('`now-playing.js` (ES module, self-contained)', es, true),
+    row('`now-playing.iife.js` (classic script)', iife),
+    row('baseline in the same run: a minimal Lit element', baseline),
+    '',
+    `Measured ${day(new Date())} by \`pnpm bench:size\` (bundles built ${day(builtAt)}; Node ${process.versions.node}: ` +
+      `node:zlib gzip level 9 and brotli at its default quality; KB = 1,024 bytes).`,
+    `now-playing adds ${kb(es.gzip - baseline.gzip)} gzip to a bare Lit element (${bytes(es.gzip)} vs ${bytes(baseline.gzip)}).`,
+    `Budget ${kb(BUDGET_GZIP)} gzip for now-playing.js: ${over <= 0 ? `within, ${bytes(-over)} to spare` : `OVER by ${bytes(over)}`}.`,
+    '',
+  ].join('\n'),
+);
+process.exitCode = over <= 0 ? 0 : 1;

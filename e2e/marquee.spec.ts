@@ -34,6 +34,19 @@ test.describe('scroll="auto"', () => {
     expect(properties.filter((p) => !['offset', 'easing', 'composite', 'computedOffset'].includes(p))).toEqual(['transform', 'transform']);
   });
 
+  test('a new title starts the marquee from its beginning', async ({ page, stack }) => {
+    await stack.fake.setTitle('/live', LONG);
+    await openStationPage(page, stack, `<now-playing style="width: 240px" src="${stack.relay.wsUrl}" format="{text}"></now-playing>`);
+    const element = page.locator('now-playing');
+    await expect(element).toHaveAttribute('data-scrolling', '');
+    const elapsed = () => element.evaluate((el) => Number(el.shadowRoot!.getAnimations()[0]?.currentTime ?? NaN));
+    await expect.poll(elapsed, { timeout: 10_000 }).toBeGreaterThan(3000);
+    const next = `${LONG}, and then another one just as long`;
+    await stack.fake.setTitle('/live', next);
+    await expect(textPart(element)).toHaveText(next);
+    expect(await elapsed()).toBeLessThan(3000); // (an infinite CSS animation's time only grows)
+  });
+
   test('the marquee pauses while hovered and resumes after', async ({ page, stack }) => {
     await stack.fake.setTitle('/live', LONG);
     await openStationPage(page, stack, `<now-playing style="width: 240px" src="${stack.relay.wsUrl}"></now-playing><p id="away">elsewhere</p>`);

@@ -29,11 +29,13 @@ function minifyCss(): Plugin {
 }
 
 /**
- * partysocket/ws ships its debug logging and long console explanations to every browser. The element
- * never passes `debug` (so every `this._debug(…)` call is a no-op) and never runs where the global
- * EventTarget or WebSocket is missing, nor sends on a closed socket. This drops the `_debug` calls and
- * cuts those messages to their first sentence. Nothing else in partysocket is touched; if its code
- * changes shape, the build says so instead of silently shipping the old size.
+ * partysocket/ws ships its debug logging, long console explanations and a Node/React Native event
+ * cloner to every browser. The element never passes `debug` (so every `this._debug(…)` call is a
+ * no-op), runs only in browsers (a custom element), and never where the global EventTarget or
+ * WebSocket is missing, nor sends on a closed socket. This drops the `_debug` calls, cuts those
+ * messages to their first sentence and picks the browser's event cloner, which partysocket itself
+ * picks in every browser. Nothing else in partysocket is touched; if its code changes shape, the build
+ * says so instead of silently shipping the old size.
  */
 function slimPartysocket(): Plugin {
   return {
@@ -43,7 +45,11 @@ function slimPartysocket(): Plugin {
       if (!/[\\/]partysocket[\\/]dist[\\/]ws\.js$/.test(id)) return;
       let debugCalls = 0;
       let messages = 0;
+      let cloners = 0;
       const slim = code
+        // The choice is made at load time from `process` and `navigator.product`: in a browser it is
+        // always cloneEventBrowser. Then cloneEventNode and the detection are unused and dropped.
+        .replace(/^const cloneEvent = isNode \|\| isReactNative \? cloneEventNode : cloneEventBrowser;$/m, () => (cloners++, 'const cloneEvent = cloneEventBrowser;'))
         // Statements inside blocks; `;` stays, so even a brace-less `if` would keep its meaning.
         .replace(/this\._debug\((?:[^()]|\([^()]*\))*\);/g, (match) => (debugCalls++, sameLines(match, ';')))
         .replace(/console\.(error|warn)\(\s*(`(?:[^`\\]|\\.)*`|"[^"]*")\s*\)/g, (match, method: string, text: string) => {
@@ -51,14 +57,17 @@ function slimPartysocket(): Plugin {
           const first = text.slice(1, -1).trim().split('\n')[0]!.replace(/([.!])\s.*$/, '$1');
           return sameLines(match, `console.${method}(${JSON.stringify(first.trim())})`);
         });
-      if (debugCalls < 15 || messages !== 3)
-        this.warn(`partysocket/ws changed shape (${debugCalls} debug calls, ${messages} messages): check slimPartysocket`);
+      if (debugCalls < 15 || messages !== 3 || cloners !== 1)
+        this.warn(
+          `partysocket/ws changed shape (${debugCalls} debug calls, ${messages} messages, ${cloners} cloner choices): check slimPartysocket`,
+        );
       return { code: slim, map: null };
     },
   };
 }
 
-// Self-contained bundles for a plain <script> tag: lit, partysocket and the protocol inlined.
+// Self-contained bundles for a plain <script> tag (entry src/standalone.ts): lit, partysocket and the
+// protocol inlined.
 // `tsc -b` has already written the ES module package (lit external) to dist/, hence emptyOutDir: false.
 export default defineConfig({
   plugins: [minifyCss(), slimPartysocket()],
@@ -72,7 +81,7 @@ export default defineConfig({
     sourcemap: true,
     target: 'es2022',
     lib: {
-      entry: 'src/index.ts',
+      entry: 'src/standalone.ts',
       name: 'NowPlaying',
       formats: ['es', 'iife'],
       fileName: (format) => (format === 'es' ? 'now-playing.js' : `now-playing.${format}.js`),
@@ -87,7 +96,7 @@ export default defineConfig({
         comments: false,
       },
       onLog(level, log, handler) {
-        // The IIFE has no import.meta: the bundler makes it {} and now-playing.ts falls back to
+        // The IIFE has no import.meta: the bundler makes it {} and socket-url.ts falls back to
         // document.currentScript, captured while the script runs. Nothing to warn about.
         if (log.code === 'EMPTY_IMPORT_META') return;
         handler(level, log);

@@ -220,7 +220,7 @@ export class Connection {
     // The watchdog (armed while the socket is open) reads this when it fires.
     this.#lastMessageAt = Date.now();
     const parsed = parseServerMessage(event.data);
-    if (!parsed.ok) return this.#warn('frame', `ignoring an invalid frame: ${parsed.error}`);
+    if (!parsed.ok) return this.#warn('frame', `invalid frame ignored: ${parsed.error}`);
     const message = parsed.message;
     if (message.type === 'snapshot') this.#onSnapshot(message);
     if (message.type === 'patch') this.#onPatch(message);
@@ -289,7 +289,7 @@ export class Connection {
     const next = apply<NowPlaying>(this.#current.state, message.patch);
     const problem = checkNowPlaying(next);
     if (problem) {
-      this.#warn('patch', `patch ${message.seq} gave an invalid state (${problem}); resyncing`);
+      this.#warn('patch', `patch ${message.seq} ignored, resyncing: ${problem}`);
       return this.#resync();
     }
     this.#seq = message.seq;

@@ -1,5 +1,4 @@
 import { LitElement, html, nothing } from 'lit';
-import { keyed } from 'lit/directives/keyed.js';
 import type { NowPlaying, Track } from '@now-playing/protocol';
 import { acquireConnection, CONNECTING, type ConnectionStatus, type ConnectionUpdate, type OfflineReason } from './connection.js';
 import { DEFAULT_FORMAT, formatTrack } from './format.js';
@@ -180,14 +179,11 @@ export class NowPlayingElement extends LitElement {
   protected override render() {
     const text = this.#text;
     const scrolling = this.#scrolling ? 'scrolling' : '';
-    // Keyed by the text: a new text gets a new track, so the marquee restarts from its start; the
-    // same text keeps its DOM, so other patches (a listener count) leave the marquee running.
-    const track = keyed(
-      text,
-      html`<span class="track ${scrolling}"><span part="text" class="text" title=${text}>${text}</span>${
-        scrolling ? html`<span class="text copy" aria-hidden="true">${text}</span>` : nothing
-      }</span>`,
-    );
+    // The same template whatever the text, so lit keeps the DOM and a patch that leaves the text alone
+    // (a listener count) leaves the marquee running; a new text restarts it (see `updated`).
+    const track = html`<span class="track ${scrolling}"><span part="text" class="text" title=${text}>${text}</span>${
+      scrolling ? html`<span class="text copy" aria-hidden="true">${text}</span>` : nothing
+    }</span>`;
     // No whitespace between the tags, except the row's first and last text nodes (kept as they were).
     return html`<div class="row">
       <span part="status" class="status" role="img" aria-label=${STATUS_LABEL[this.#update.status]}></span
@@ -205,6 +201,7 @@ export class NowPlayingElement extends LitElement {
     this.#reported = update;
     if (this.#text !== this.#reportedText) {
       this.#reportedText = this.#text;
+      this.#restartMarquee();
       this.#fire<NowPlayingChangeDetail>('now-playing-change', { nowPlaying: state, previousTrack });
     }
     this.toggleAttribute('data-scrolling', this.#scrolling);
@@ -266,6 +263,11 @@ export class NowPlayingElement extends LitElement {
       this.#measure();
     });
   };
+
+  /** A new text scrolls from its beginning, not from where the previous one had got to. */
+  #restartMarquee(): void {
+    for (const animation of this.renderRoot.querySelector('.track')?.getAnimations() ?? []) animation.currentTime = 0;
+  }
 
   /** Decide whether to scroll: the text's own width (without the gap) against the viewport's. */
   #measure(): void {
