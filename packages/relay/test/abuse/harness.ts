@@ -307,11 +307,12 @@ export interface Bounds {
  */
 export function expectBounds(report: MonitorReport, baselineMb: number, bounds: Bounds, minProbes = 10): void {
   const text = `baseline ${baselineMb.toFixed(1)} MB; ${summary(report)}`;
-  expect(report.probes, `too few /healthz probes to judge: ${text}`).toBeGreaterThanOrEqual(minProbes);
-  expect(report.rssSamples, `too few RSS samples to judge: ${text}`).toBeGreaterThanOrEqual(3);
+  // What went wrong first, then whether there were enough measurements for a pass to mean anything.
   expect(report.failureCount, `/healthz failed during the attack: ${text}`).toBe(0);
   expect(report.maxLatencyMs, `/healthz slower than ${bounds.healthzMs} ms: ${text}`).toBeLessThan(bounds.healthzMs);
   expect(report.maxRssMb, `RSS over baseline + ${bounds.rssGrowthMb} MB: ${text}`).toBeLessThan(baselineMb + bounds.rssGrowthMb);
+  expect(report.probes, `too few /healthz probes to judge: ${text}`).toBeGreaterThanOrEqual(minProbes);
+  expect(report.rssSamples, `too few RSS samples to judge: ${text}`).toBeGreaterThanOrEqual(3);
 }
 
 // ---------------------------------------------------------------------------------------------------
