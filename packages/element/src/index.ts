@@ -5,7 +5,7 @@
 export { NowPlayingElement } from './now-playing.js';
 export type { ScrollMode, NowPlayingChangeDetail, NowPlayingStatusDetail } from './now-playing.js';
 // The reconnection timings (DEFAULT_HEARTBEAT, MIN_RECONNECTION_DELAY, …) are documented in
-// connection.ts and no longer exported here: every name exported here costs bytes in the bundles.
+// connection.ts. The self-contained bundles export only the element (src/standalone.ts).
 export { Connection, acquireConnection } from './connection.js';
 export { socketUrl } from './socket-url.js';
 export type {
