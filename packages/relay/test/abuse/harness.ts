@@ -14,7 +14,8 @@ import { startFakeIcecast, type FakeIcecast, type MountState } from '@now-playin
 import { expect } from 'vitest';
 import { WebSocket, type ClientOptions } from 'ws';
 
-export const RELAY_CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
+/** The relay under attack: this package's build, or another build's `cli.js` given in ABUSE_RELAY_CLI (to compare versions). */
+export const RELAY_CLI = process.env.ABUSE_RELAY_CLI ?? fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
 
 // ---------------------------------------------------------------------------------------------------
 // Cleanup
