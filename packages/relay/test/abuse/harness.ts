@@ -59,7 +59,7 @@ export async function within<T>(promise: Promise<T>, ms: number): Promise<T | un
   }
 }
 
-/** Print one measured line; the report to the lead quotes these. */
+/** Print one line of measurements (shown with the test), so every run says how close it came to its bounds. */
 export function record(attack: string, numbers: Record<string, unknown>): void {
   console.info(`[abuse] ${attack}: ${JSON.stringify(numbers)}`);
 }
