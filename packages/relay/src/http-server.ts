@@ -132,7 +132,7 @@ function closeWith(socket: Duplex, status: number): void {
 }
 
 /** A fixed JSON error body: it names the status, never anything from the request. */
-export function errorBody(status: number): string {
+function errorBody(status: number): string {
   return `${JSON.stringify({ error: (STATUS_CODES[status] ?? 'error').toLowerCase() })}\n`;
 }
 
