@@ -30,7 +30,7 @@ export const REQUEST_TIMEOUT_MS = 30_000;
  */
 const TIMEOUT_CHECK_INTERVAL_MS = 1000;
 
-/** A socket answered with an error and ended is destroyed after this long if the peer does not read. */
+/** A socket we answered and ended is destroyed after this long, even if the peer keeps its side open. */
 const CLOSE_GRACE_MS = 1000;
 
 export interface HttpServerOptions {
@@ -47,6 +47,21 @@ export interface HttpServerOptions {
 export function createHttpServer(options: HttpServerOptions): Server {
   const { handler, onUpgrade, log } = options;
   const headersTimeout = options.headersTimeoutMs ?? HEADERS_TIMEOUT_MS;
+  const handle = (req: IncomingMessage, res: ServerResponse): void => {
+    try {
+      handler(req, res);
+    } catch (error) {
+      // The API handler catches its own errors; this is the last net for any other handler.
+      log.error({ err: error, method: req.method }, 'HTTP handler threw');
+      if (!res.headersSent) {
+        const body = errorBody(500);
+        res.writeHead(500, { ...errorHeaders(body), connection: 'close' });
+        res.end(body);
+      } else {
+        res.destroy();
+      }
+    }
+  };
   const server = createServer(
     {
       maxHeaderSize: options.maxHeaderBytes ?? MAX_HEADER_BYTES,
@@ -57,22 +72,11 @@ export function createHttpServer(options: HttpServerOptions): Server {
       // bare answer.
       requireHostHeader: false,
     },
-    (req, res) => {
-      try {
-        handler(req, res);
-      } catch (error) {
-        // The API handler catches its own errors; this is the last net for any other handler.
-        log.error({ err: error, method: req.method }, 'HTTP handler threw');
-        if (!res.headersSent) {
-          const body = errorBody(500);
-          res.writeHead(500, { ...errorHeaders(body), connection: 'close' });
-          res.end(body);
-        } else {
-          res.destroy();
-        }
-      }
-    },
+    handle,
   );
+  // An `Expect` other than 100-continue: node:http would answer a bare 417 itself. RFC 9110 §10.1.1
+  // allows ignoring it, so the request is served as usual (with the usual headers).
+  server.on('checkExpectation', handle);
 
   server.on('clientError', (error: NodeJS.ErrnoException & { rawPacket?: Buffer; bytesParsed?: number }, socket: Duplex) => {
     log.debug({ code: error.code }, 'bad HTTP request');
@@ -96,7 +100,11 @@ export function createHttpServer(options: HttpServerOptions): Server {
       log.error({ err: error, status }, 'upgrade handler threw');
       if (socket.writable && bytesWritten(socket) === 0) closeWith(socket, status);
       else socket.destroy();
+      return;
     }
+    // A refusal (an answer, then end) closes only our side: node:http sockets allow half-open
+    // connections, so a peer that never closes its side would hold the socket forever.
+    if (socket.writableEnded && !socket.destroyed) destroyLater(socket);
   });
 
   return server;
@@ -123,12 +131,18 @@ function closeWith(socket: Duplex, status: number): void {
     const body = errorBody(status);
     const head = [`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}`, 'Connection: close'];
     for (const [name, value] of Object.entries(errorHeaders(body))) head.push(`${name}: ${value}`);
-    const timer = setTimeout(() => socket.destroy(), CLOSE_GRACE_MS).unref();
-    socket.once('close', () => clearTimeout(timer));
     socket.end(`${head.join('\r\n')}\r\n\r\n${body}`);
+    destroyLater(socket);
   } catch {
     socket.destroy();
   }
+}
+
+/** Give an ended socket `CLOSE_GRACE_MS` to deliver its answer, then destroy it whatever the peer does. */
+function destroyLater(socket: Duplex): void {
+  if (socket.destroyed) return;
+  const timer = setTimeout(() => socket.destroy(), CLOSE_GRACE_MS).unref();
+  socket.once('close', () => clearTimeout(timer));
 }
 
 /** A fixed JSON error body: it names the status, never anything from the request. */

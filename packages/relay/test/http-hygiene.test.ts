@@ -372,6 +372,38 @@ describe('the server is total', () => {
     expect((await raw(port, get('/'))).body.toString()).toBe('ok');
   });
 
+  it('a refused upgrade or a refused request is closed even if the peer keeps its side open', async () => {
+    const { server, port } = await serve({
+      // What websocket.ts does to refuse an upgrade: answer and end (our side only).
+      onUpgrade: (_req, socket) => void socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n'),
+    });
+    const connections = () => new Promise<number>((resolve) => server.getConnections((_error, count) => resolve(count)));
+    const halfOpen = (request: string) =>
+      new Promise<string>((resolve) => {
+        const socket = connect({ port, host: '127.0.0.1', allowHalfOpen: true });
+        onCleanup(() => socket.destroy());
+        socket.on('error', () => {});
+        let answer = '';
+        socket.on('data', (chunk: Buffer) => (answer += chunk.toString('latin1')));
+        socket.on('end', () => resolve(answer.split('\r\n')[0]!)); // the server's FIN; we keep our side open
+        socket.write(request);
+      });
+    expect(await halfOpen(`GET /nope HTTP/1.1\r\nHost: x\r\n${UPGRADE_HEADERS}\r\n`)).toBe('HTTP/1.1 404 Not Found');
+    expect(await halfOpen(get('/', `X-Big: ${'b'.repeat(20_000)}\r\n`))).toBe('HTTP/1.1 431 Request Header Fields Too Large');
+    const deadline = Date.now() + 5000;
+    while ((await connections()) > 0) {
+      expect(Date.now(), 'the server still holds the half-open sockets').toBeLessThan(deadline);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  });
+
+  it('an Expect other than 100-continue is ignored (RFC 9110 allows it): the usual answer and headers, not a bare 417', async () => {
+    const stack = await startStack();
+    const res = await raw(stack.relay.address.port, get('/healthz', 'Expect: teapot\r\n'));
+    expect(res.status).toBe(200);
+    expectHygiene(res);
+  });
+
   it('slowloris: headers not finished within headersTimeout get a 408 and a close; WebSocket clients are not timed out', async () => {
     const wss = new WebSocketServer({ noServer: true });
     onCleanup(() => new Promise<void>((resolve) => wss.close(() => resolve())));
