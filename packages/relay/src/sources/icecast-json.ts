@@ -34,19 +34,20 @@ export interface Repaired {
 export function repairIcecastJson(input: string): Repaired {
   const out: string[] = [];
   const repairs = new Set<string>();
-  let lastString = '';
+  /** Index in `out` of the last string token. */
+  let lastString = -1;
   let key = '';
   let i = 0;
   while (i < input.length) {
     const ch = input[i]!;
     if (ch === '"') {
-      const end = scanString(input, i, out, repairs);
-      lastString = decodeJsonString(out[out.length - 1]!);
-      i = end;
+      i = scanString(input, i, out, repairs);
+      lastString = out.length - 1;
       continue;
     }
     if (ch === ':') {
-      key = lastString;
+      // Only a string followed by ':' is a key: decoding every value (a title may be a megabyte) would be waste.
+      key = lastString >= 0 ? decodeJsonString(out[lastString]!) : '';
       out.push(ch);
       i++;
       while (i < input.length && /\s/.test(input[i]!)) out.push(input[i++]!);
@@ -71,30 +72,41 @@ export function repairIcecastJson(input: string): Repaired {
   return { text: out.join(''), repairs: [...repairs] };
 }
 
-/** Copy the string starting at `start` into `out` as valid JSON; return the index after its closing quote. */
+// Characters that end a plain run inside a JSON string: the quote, a backslash, a raw control character.
+const STRING_RUN = /[^"\\\u0000-\u001f]*/y;
+
+/**
+ * Copy the string starting at `start` into `out` as valid JSON; return the index after its closing
+ * quote. Plain runs are copied as slices, so a megabyte-long title costs one copy, not a million.
+ */
 function scanString(input: string, start: number, out: string[], repairs: Set<string>): number {
-  let s = '"';
+  const parts: string[] = ['"'];
   let i = start + 1;
   while (i < input.length) {
+    STRING_RUN.lastIndex = i;
+    STRING_RUN.exec(input);
+    if (STRING_RUN.lastIndex > i) parts.push(input.slice(i, STRING_RUN.lastIndex));
+    i = STRING_RUN.lastIndex;
+    if (i >= input.length) break;
     const ch = input[i]!;
     if (ch === '\\' && i + 1 < input.length) {
-      s += ch + input[i + 1];
+      parts.push(input.slice(i, i + 2));
       i += 2;
-      continue;
-    }
-    if (ch === '"') {
-      out.push(s + '"');
+    } else if (ch === '"') {
+      parts.push('"');
+      out.push(parts.join(''));
       return i + 1;
-    }
-    const code = ch.charCodeAt(0);
-    if (code < 0x20) {
-      s += `\\u${code.toString(16).padStart(4, '0')}`;
+    } else if (ch === '\\') {
+      parts.push(ch);
+      i++;
+    } else {
+      parts.push(`\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
       repairs.add('raw control character');
-    } else s += ch;
-    i++;
+      i++;
+    }
   }
   // Unterminated string: leave it unterminated so JSON.parse reports the truncation.
-  out.push(s);
+  out.push(parts.join(''));
   return i;
 }
 
