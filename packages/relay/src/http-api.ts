@@ -7,11 +7,11 @@
  * into bytes or an exception into a 500 and a log line. So every answer, errors included, carries the
  * same hygiene headers, and `HEAD` is `GET` without the body by construction.
  */
-import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { WS_PATH } from '@now-playing/protocol';
+import { strongEtag } from './etag.js';
 import type { Hub } from './hub.js';
 import { silentLogger, type Logger } from './logger.js';
 import { MAX_TARGET_LENGTH, parseRequestTarget } from './request-target.js';
@@ -98,7 +98,7 @@ export function createHttpHandler(context: HttpApiContext): (req: IncomingMessag
       const id = safeDecode(path.slice('/stations/'.length));
       const station = id === undefined ? undefined : context.stations.get(id);
       if (!station) return error(404, 'unknown station');
-      const { body, etag } = stateJson(station.state);
+      const { body, etag } = station.document();
       return { status: 200, body, headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-cache', etag } };
     }
 
@@ -179,27 +179,10 @@ function json(status: number, value: unknown, headers: Record<string, string> = 
 async function loadBundle(path: string): Promise<{ body: Buffer; etag: string } | undefined> {
   try {
     const body = await readFile(path);
-    return { body, etag: etagOf(body) };
+    return { body, etag: strongEtag(body) };
   } catch {
     return undefined;
   }
-}
-
-/** A strong ETag: a digest of the exact bytes, so replicas serving the same state agree. */
-function etagOf(body: string | Buffer): string {
-  return `"${createHash('sha1').update(body).digest('base64url').slice(0, 22)}"`;
-}
-
-// A station's state is a new object on every change, so this serialises and hashes each state once,
-// however many HTTP consumers poll it.
-const stateJsonCache = new WeakMap<object, { body: string; etag: string }>();
-function stateJson(state: object): { body: string; etag: string } {
-  let cached = stateJsonCache.get(state);
-  if (!cached) {
-    const body = JSON.stringify(state);
-    stateJsonCache.set(state, (cached = { body, etag: etagOf(body) }));
-  }
-  return cached;
 }
 
 function matchesEtag(header: string | undefined, etag: string): boolean {

@@ -125,8 +125,11 @@ function clientErrorStatus(error: { code?: string; rawPacket?: Buffer; bytesPars
   return startsRequestLine && !seen.includes(0x0a) ? 414 : 431;
 }
 
-/** Answer a bare socket with `status` and close it; never throws, even on a destroyed socket. */
-function closeWith(socket: Duplex, status: number): void {
+/**
+ * Answer a bare socket (a refused request or upgrade) with `status` and close it, destroying it after
+ * a grace period whatever the peer does; never throws, even on a destroyed socket.
+ */
+export function closeWith(socket: Duplex, status: number): void {
   try {
     const body = errorBody(status);
     const head = [`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}`, 'Connection: close'];

@@ -11,6 +11,7 @@ import {
   type PatchMessage,
   type SnapshotMessage,
 } from '@now-playing/protocol';
+import { strongEtag } from './etag.js';
 import { normaliseStationInfo, normaliseTrack } from './normalise.js';
 import type { MountReading } from './sources/source.js';
 
@@ -34,6 +35,7 @@ export class Station {
   #state: NowPlaying;
   #seq = 1;
   #snapshot: string | undefined;
+  #document: { body: string; etag: string } | undefined;
   #offlineSince: number | undefined;
 
   constructor(
@@ -60,6 +62,19 @@ export class Station {
   snapshotText(): string {
     this.#snapshot ??= JSON.stringify(this.snapshot());
     return this.#snapshot;
+  }
+
+  /**
+   * The state as `GET /stations/<id>` serves it, with its strong ETag: serialised and hashed once per
+   * `seq`, however many HTTP consumers poll it. Like `snapshotText`, owned here so "serialise once"
+   * has one owner.
+   */
+  document(): { body: string; etag: string } {
+    if (!this.#document) {
+      const body = JSON.stringify(this.#state);
+      this.#document = { body, etag: strongEtag(body) };
+    }
+    return this.#document;
   }
 
   snapshot(): SnapshotMessage {
@@ -116,7 +131,7 @@ export class Station {
     if (patch === undefined) return undefined;
     this.#state = next;
     this.#seq += 1;
-    this.#snapshot = undefined;
+    this.#snapshot = this.#document = undefined;
     return { type: 'patch', station: this.id, seq: this.#seq, patch };
   }
 

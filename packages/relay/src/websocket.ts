@@ -18,7 +18,8 @@ import { clientAddress } from './client-address.js';
 import { ConnectionLimits } from './connection-limits.js';
 import type { Hub } from './hub.js';
 import type { Logger } from './logger.js';
-import { parseRequestTarget } from './request-target.js';
+import { closeWith } from './http-server.js';
+import { MAX_TARGET_LENGTH, parseRequestTarget } from './request-target.js';
 import type { Stations } from './stations.js';
 
 /** A client that sends this many malformed messages is closed with 1008. */
@@ -69,10 +70,11 @@ export class WebSocketEndpoint {
 
   /** Hand an HTTP upgrade request to the endpoint (other paths get a 404, bad targets a 400). */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    if ((req.url?.length ?? 0) > MAX_TARGET_LENGTH) return closeWith(socket, 414);
     const target = parseRequestTarget(req.url);
-    if (!target) return rejectUpgrade(socket, 400, 'Bad Request');
-    if (target.pathname !== WS_PATH && target.pathname !== `${WS_PATH}/`) return rejectUpgrade(socket, 404, 'Not Found');
-    if (this.#refusing >= MAX_REFUSING) return rejectUpgrade(socket, 503, 'Service Unavailable');
+    if (!target) return closeWith(socket, 400);
+    if (target.pathname !== WS_PATH && target.pathname !== `${WS_PATH}/`) return closeWith(socket, 404);
+    if (this.#refusing >= MAX_REFUSING) return closeWith(socket, 503);
     const address = clientAddress(req, this.options.trustedProxies);
     this.#wss.handleUpgrade(req, socket, head, (ws) => this.#accept(ws, address, target.searchParams.get('station')));
   }
@@ -181,12 +183,6 @@ export class WebSocketEndpoint {
 
 function reply(client: Client, message: ServerMessage): void {
   client.send(JSON.stringify(message));
-}
-
-/** Answer an upgrade with a bare HTTP status and close; the socket may already be gone. */
-function rejectUpgrade(socket: Duplex, status: number, text: string): void {
-  if (socket.writable) socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\nX-Content-Type-Options: nosniff\r\n\r\n`);
-  else socket.destroy();
 }
 
 /** Close reasons are limited to 123 bytes. */

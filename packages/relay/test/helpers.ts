@@ -1,6 +1,7 @@
 /** Test harness: a real fake Icecast on a loopback port, a real relay, real `ws` clients. */
 import { startFakeIcecast, type FakeIcecast, type MountState } from '@now-playing/fake-icecast';
 import type { ServerMessage } from '@now-playing/protocol';
+import { expect } from 'vitest';
 import { WebSocket, type ClientOptions } from 'ws';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
@@ -145,3 +146,12 @@ export async function waitFor(check: () => boolean, timeout = 3000, what = 'cond
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The relay still answers `/healthz` and a WebSocket client still gets its snapshot (after a hostile request). */
+export async function expectStillServing(stack: Stack): Promise<void> {
+  const health = await fetch(`${stack.base}/healthz`);
+  expect(health.status).toBe(200);
+  const client = await TestClient.open(stack.wsUrl('live'));
+  expect((await client.next('snapshot')).station).toBe('live');
+  client.close();
+}

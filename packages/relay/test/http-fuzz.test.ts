@@ -8,7 +8,7 @@
 import { connect } from 'node:net';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import { captureLogs, closeAll, startStack, TestClient, type Stack } from './helpers.js';
+import { captureLogs, closeAll, startStack, TestClient, type Stack, expectStillServing } from './helpers.js';
 
 afterEach(closeAll);
 
@@ -44,13 +44,6 @@ function exchange(port: number, bytes: Buffer): Promise<Outcome> {
   });
 }
 
-async function expectStillServing(stack: Stack): Promise<void> {
-  const health = await fetch(`${stack.base}/healthz`);
-  expect(health.status).toBe(200);
-  const client = await TestClient.open(stack.wsUrl('live'));
-  expect((await client.next('snapshot')).station).toBe('live');
-  client.close();
-}
 
 // --- generators ----------------------------------------------------------------------------------
 

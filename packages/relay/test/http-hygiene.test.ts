@@ -16,7 +16,7 @@ import { createHttpServer, MAX_HEADER_BYTES } from '../src/http-server.js';
 import { Hub } from '../src/hub.js';
 import { MAX_TARGET_LENGTH, parseRequestTarget } from '../src/request-target.js';
 import { Stations } from '../src/stations.js';
-import { captureLogs, closeAll, onCleanup, startStack, TestClient, type Stack } from './helpers.js';
+import { captureLogs, closeAll, onCleanup, startStack, TestClient, type Stack, expectStillServing } from './helpers.js';
 
 afterEach(closeAll);
 
@@ -70,14 +70,6 @@ const get = (target: string, extra = '', method = 'GET') => `${method} ${target}
 
 const UPGRADE_HEADERS = 'Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n';
 
-/** The relay still answers `/healthz` and a WebSocket client still gets its snapshot. */
-async function expectStillServing(stack: Stack): Promise<void> {
-  const health = await raw(stack.relay.address.port, get('/healthz'));
-  expect(health.status).toBe(200);
-  const client = await TestClient.open(stack.wsUrl('live'));
-  expect((await client.next('snapshot')).station).toBe('live');
-  client.close();
-}
 
 /** Every answer of ours: a length in bytes that matches the body, nosniff. */
 function expectHygiene(response: RawResponse, method = 'GET'): void {
