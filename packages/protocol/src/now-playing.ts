@@ -55,3 +55,12 @@ export interface NowPlaying {
   /** Previous tracks, most recent first; at most the relay's history length (default 10). */
   history: HistoryEntry[];
 }
+
+/**
+ * The previous tracks of a state, most recent first. Read history through this function, not
+ * `state.history` directly: the wire shape of `history` may change between protocol versions (an
+ * array replaced whole today), and this is the one place that knows it.
+ */
+export function historyList(state: Pick<NowPlaying, 'history'>): HistoryEntry[] {
+  return Array.isArray(state.history) ? state.history : [];
+}
