@@ -32,6 +32,8 @@ export interface HttpGetOptions {
   signal?: AbortSignal;
   /** Called for each request made (the first and each redirect), for logs and counting. */
   onRequest?: (url: URL) => void;
+  /** Extra request headers, replacing defaults of the same name (Shoutcast v1 needs a browser's User-Agent). */
+  headers?: Record<string, string>;
 }
 
 export interface HttpGetResult {
@@ -42,12 +44,59 @@ export interface HttpGetResult {
   contentType?: string;
 }
 
-const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
-const USER_AGENT = 'now-playing-relay (+https://github.com/now-playing)';
+export const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+export const USER_AGENT = 'now-playing-relay (+https://github.com/now-playing)';
 
 /** A refusal by the address policy, raised from inside DNS lookup so no connection is ever opened. */
 class AddressRefused extends Error {
   readonly code = 'ERR_NOW_PLAYING_ADDRESS_REFUSED';
+}
+
+/**
+ * The policy of one upstream request across its redirects, shared by every way the relay reaches an
+ * upstream (`httpGet` here, the raw-socket stream opener of the ICY source): which URL comes next,
+ * which addresses each hop may connect to, and where credentials may go.
+ */
+export class RedirectChain {
+  readonly #origin: string;
+  readonly #visited = new Set<string>();
+  // The kind of address the upstream itself resolved to: what a cross-host redirect may reach.
+  #upstreamKind: AddressKind | undefined;
+  #redirects = 0;
+  #current: URL;
+
+  constructor(
+    url: URL,
+    private readonly options: Pick<HttpGetOptions, 'maxRedirects' | 'crossHostRedirects' | 'credentials'>,
+  ) {
+    this.#origin = url.host;
+    this.#current = url;
+    this.#visited.add(url.href);
+  }
+
+  /** The URL of the hop being made. */
+  get current(): URL {
+    return this.#current;
+  }
+
+  /** Throws (AddressRefused) for an address the current hop must not connect to. */
+  readonly checkAddress = (address: string): void => {
+    const kind = addressKind(address);
+    if (this.#current.host === this.#origin) this.#upstreamKind ??= kind;
+    else if (!redirectTargetAllowed(kind, this.#upstreamKind ?? 'public')) throw new AddressRefused(kind);
+  };
+
+  /** HTTP Basic auth for the current hop: sent to the upstream's own host only. */
+  authorization(): string | undefined {
+    return this.#current.host === this.#origin ? basicAuth(this.options.credentials) : undefined;
+  }
+
+  /** Follow a redirect: the next URL, or a SourceError saying why the relay will not go there. */
+  follow(location: string | undefined): URL {
+    this.#current = nextLocation(this.#current, location, { origin: this.#origin, visited: this.#visited, redirects: this.#redirects++ }, this.options);
+    this.#visited.add(this.#current.href);
+    return this.#current;
+  }
 }
 
 /**
@@ -57,30 +106,21 @@ class AddressRefused extends Error {
 export async function httpGet(url: URL, options: HttpGetOptions): Promise<HttpGetResult> {
   const timeout = AbortSignal.timeout(options.timeout);
   const signal = options.signal ? AbortSignal.any([timeout, options.signal]) : timeout;
-  const origin = url.host;
-  const visited = new Set<string>();
-  // The kind of address the upstream itself resolved to: what a cross-host redirect may reach.
-  let upstreamKind: AddressKind | undefined;
-  let current = url;
+  const chain = new RedirectChain(url, options);
   try {
-    for (let redirects = 0; ; redirects++) {
-      visited.add(current.href);
-      const crossHost = current.host !== origin;
-      const check = (address: string) => {
-        const kind = addressKind(address);
-        if (!crossHost) upstreamKind ??= kind;
-        else if (!redirectTargetAllowed(kind, upstreamKind ?? 'public')) throw new AddressRefused(kind);
-      };
+    for (;;) {
+      const current = chain.current;
       options.onRequest?.(current);
       const response = await requestOnce(current, {
         signal,
-        check,
-        authorization: crossHost ? undefined : basicAuth(options.credentials),
+        check: chain.checkAddress,
+        authorization: chain.authorization(),
+        headers: options.headers,
       });
       const { statusCode = 0 } = response;
       if (REDIRECT_STATUSES.has(statusCode)) {
         response.destroy();
-        current = nextLocation(current, response.headers.location, { origin, visited, redirects }, options);
+        chain.follow(response.headers.location);
         continue;
       }
       if (statusCode < 200 || statusCode > 299) {
@@ -92,11 +132,16 @@ export async function httpGet(url: URL, options: HttpGetOptions): Promise<HttpGe
       return contentType === undefined ? { body, url: current } : { body, url: current, contentType };
     }
   } catch (error) {
-    if (error instanceof SourceError) throw error;
-    if (timeout.aborted) throw new SourceError('timeout', { cause: error });
-    if (options.signal?.aborted) throw new SourceError('stopped', { cause: error });
-    throw new SourceError(describeNetworkError(error), { cause: error });
+    throw asSourceError(error, timeout, options.signal);
   }
+}
+
+/** Any error of an upstream exchange as a SourceError with a short reason (`timeout`, `stopped`, `connection refused`, …). */
+export function asSourceError(error: unknown, timeout: AbortSignal, stop?: AbortSignal): SourceError {
+  if (error instanceof SourceError) return error;
+  if (timeout.aborted) return new SourceError('timeout', { cause: error });
+  if (stop?.aborted) return new SourceError('stopped', { cause: error });
+  return new SourceError(describeNetworkError(error), { cause: error });
 }
 
 /** Where a redirect leads, or a SourceError saying why the relay will not go there. */
@@ -104,7 +149,7 @@ function nextLocation(
   from: URL,
   location: string | undefined,
   { origin, visited, redirects }: { origin: string; visited: Set<string>; redirects: number },
-  options: HttpGetOptions,
+  options: Pick<HttpGetOptions, 'maxRedirects' | 'crossHostRedirects'>,
 ): URL {
   if (redirects >= options.maxRedirects) throw new SourceError(options.maxRedirects === 0 ? 'redirect not followed' : 'too many redirects');
   let next: URL;
@@ -126,19 +171,17 @@ interface OnceOptions {
   /** Throws (AddressRefused) for an address the request must not connect to. */
   check: (address: string) => void;
   authorization: string | undefined;
+  headers: Record<string, string> | undefined;
 }
 
-function requestOnce(url: URL, { signal, check, authorization }: OnceOptions): Promise<IncomingMessage> {
+function requestOnce(url: URL, { signal, check, authorization, headers }: OnceOptions): Promise<IncomingMessage> {
   return new Promise((resolve, reject) => {
-    const hostname = url.hostname.replace(/^\[|\]$/g, '');
-    // An IP literal is connected to without a DNS lookup: check it here.
-    if (isIP(hostname)) {
-      try {
-        check(hostname);
-      } catch (error) {
-        reject(error);
-        return;
-      }
+    let lookup: RequestOptions['lookup'];
+    try {
+      lookup = checkedLookupFor(url, check);
+    } catch (error) {
+      reject(error);
+      return;
     }
     const options: RequestOptions = {
       method: 'GET',
@@ -147,13 +190,25 @@ function requestOnce(url: URL, { signal, check, authorization }: OnceOptions): P
         accept: 'application/json, text/html;q=0.9, */*;q=0.5',
         'user-agent': USER_AGENT,
         ...(authorization ? { authorization } : {}),
+        ...headers,
       },
-      lookup: checkedLookup(check),
+      lookup,
     };
     const request = (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, options, resolve);
     request.once('error', reject);
     request.end();
   });
+}
+
+/**
+ * The `lookup` option for connecting to `url` (node:http, net, tls): every resolved address passes
+ * `check` before anything connects. An IP literal is connected to without a lookup, so it is checked
+ * here, at once (throws).
+ */
+export function checkedLookupFor(url: URL, check: (address: string) => void): RequestOptions['lookup'] {
+  const hostname = url.hostname.replace(/^\[|\]$/g, '');
+  if (isIP(hostname)) check(hostname);
+  return checkedLookup(check);
 }
 
 /** dns.lookup, with every resolved address passed through `check` before anything connects. */
@@ -196,7 +251,7 @@ function basicAuth(credentials: HttpGetOptions['credentials']): string | undefin
   return `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}`;
 }
 
-function describeNetworkError(error: unknown): string {
+export function describeNetworkError(error: unknown): string {
   if (error instanceof AddressRefused) return 'redirect to a private address refused';
   const code = (error as { code?: string })?.code ?? '';
   switch (code) {
