@@ -2,6 +2,7 @@
 // that demo/start.ts started, plus controls that drive the fake station's control API.
 import '@now-playing/element';
 import type { NowPlayingElement } from '@now-playing/element';
+import { historyList } from '@now-playing/protocol';
 
 const relay = import.meta.env.VITE_RELAY_URL ?? 'http://localhost:8080';
 const fake = import.meta.env.VITE_FAKE_URL ?? 'http://localhost:8000';
@@ -22,7 +23,7 @@ const showDetails = () => {
   $('#since').textContent = state?.startedAt ? new Date(state.startedAt).toLocaleTimeString() : '–';
   // Text only: metadata never becomes markup.
   $('#history').replaceChildren(
-    ...(state?.history ?? []).map((entry) => {
+    ...(state ? historyList(state) : []).map((entry) => {
       const li = document.createElement('li');
       li.textContent = `${entry.text} (${new Date(entry.startedAt).toLocaleTimeString()})`;
       return li;

@@ -8,8 +8,9 @@ import {
   apply,
   checkNowPlaying,
   HEARTBEAT_TOLERANCE,
+  historyList,
   parseServerMessage,
-  PROTOCOL_VERSION,
+  READABLE_PROTOCOL_VERSIONS,
   type NowPlaying,
   type PatchMessage,
   type SnapshotMessage,
@@ -49,7 +50,10 @@ export interface ConnectionUpdate {
   status: ConnectionStatus;
   /** Why `status` is `offline`; undefined for every other status. */
   reason?: OfflineReason | undefined;
-  /** The track shown before the current one, as seen by this connection (undefined until one changes). */
+  /**
+   * The track before the current one: the relay's latest history entry, else the track this
+   * connection saw change (undefined until either exists).
+   */
   previousTrack?: Track | undefined;
 }
 
@@ -261,7 +265,7 @@ export class Connection {
 
   #onSnapshot(message: SnapshotMessage): void {
     this.#awaitingSince = undefined;
-    if (message.v !== PROTOCOL_VERSION) {
+    if (!READABLE_PROTOCOL_VERSIONS.includes(message.v)) {
       // Its data may mean something else: show the fallback rather than guess. The socket stays
       // open (heartbeats keep it), so a relay that is replaced by a compatible one is picked up.
       this.#warn('version', `unsupported protocol version ${message.v}`);
@@ -337,7 +341,7 @@ export class Connection {
     const { state, previousTrack } = this.#current;
     const track = state?.track;
     const trackChanged = track && (['text', 'artist', 'title'] as const).some((key) => track[key] !== next.track?.[key]);
-    this.#emit(next, trackChanged ? track : previousTrack);
+    this.#emit(next, historyList(next)[0] ?? (trackChanged ? track : previousTrack));
   }
 
   /** The status and, when offline, why; see {@link ConnectionStatus} and {@link OfflineReason}. */

@@ -18,4 +18,6 @@ export type {
 } from './connection.js';
 export { formatTrack, DEFAULT_FORMAT } from './format.js';
 export type { Placeholder } from './format.js';
-export type { NowPlaying, StationInfo, Track, HistoryEntry } from '@now-playing/protocol';
+export type { NowPlaying, StationInfo, Track, HistoryEntry, History } from '@now-playing/protocol';
+// `nowPlaying.history` is keyed by seq on the wire (protocol v2): read it in order with this.
+export { historyList } from '@now-playing/protocol';

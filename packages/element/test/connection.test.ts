@@ -87,6 +87,26 @@ describe('Connection', () => {
     expect(updates.length).toBe(before + 1);
   });
 
+  it('takes the previous track from the relay\'s history (v2: keyed by seq, most recent first)', async () => {
+    const { connection, socket } = await connect();
+    socket.open();
+    const earlier = { text: 'Old - Earlier', startedAt: '2026-11-24T20:50:00.000Z' };
+    const latest = { text: 'Prev - Latest', artist: 'Prev', title: 'Latest', startedAt: '2026-11-24T20:55:00.000Z' };
+    socket.receive(snapshot(7, nowPlaying({ history: { '4': earlier, '6': latest } })));
+    expect(connection.current.previousTrack).toEqual(latest);
+    const next = { text: 'Artist A - Song One', artist: 'Artist A', title: 'Song One', startedAt: '2026-11-24T21:00:00.000Z' };
+    socket.receive(patch(8, { track: { text: 'B - Two', artist: 'B', title: 'Two' }, history: { '8': next, '4': null } }));
+    expect(connection.current.previousTrack).toEqual(next);
+  });
+
+  it('still reads a protocol v1 snapshot (history as an array)', async () => {
+    const { connection, socket } = await connect();
+    socket.open();
+    const latest = { text: 'Prev - Latest', startedAt: '2026-11-24T20:55:00.000Z' };
+    socket.receive({ ...snapshot(7, nowPlaying({ history: [latest] as never })), v: 1 });
+    expect(connection.current).toMatchObject({ status: 'live', previousTrack: latest });
+  });
+
   it('on a seq gap sends resync and ignores patches until the snapshot', async () => {
     const { connection, socket } = await live();
     socket.receive(patch(9, { listeners: 99 })); // 8 is missing
@@ -131,7 +151,7 @@ describe('Connection', () => {
       expect(connection.current).toMatchObject({ state: undefined, status: 'offline', reason: 'unsupported-version' });
       expect(updates.at(-1)).toBe(connection.current);
       expect(warn).toHaveBeenCalledTimes(1);
-      expect(warn.mock.calls[0]![0]).toMatch(/unsupported protocol version 2/);
+      expect(warn.mock.calls[0]![0]).toContain(`unsupported protocol version ${PROTOCOL_VERSION + 1}`);
       // Its patches are not applied (nothing to place them on) and not answered with resyncs.
       socket.receive(patch(9, { listeners: 1 }));
       socket.receive(patch(11, { listeners: 1 }));

@@ -1,4 +1,4 @@
-import type { NowPlaying } from '@now-playing/protocol';
+import { PROTOCOL_VERSION, type NowPlaying } from '@now-playing/protocol';
 
 /** A WebSocket stand-in: the test plays the relay by calling open / receive / serverClose. */
 export class FakeSocket extends EventTarget {
@@ -73,14 +73,14 @@ export function nowPlaying(overrides: Partial<NowPlaying> = {}): NowPlaying {
     stale: false,
     track: { text: 'Artist A - Song One', artist: 'Artist A', title: 'Song One' },
     listeners: 3,
-    history: [],
+    history: {},
     ...overrides,
   };
 }
 
 export const snapshot = (seq: number, data: NowPlaying = nowPlaying(), heartbeat = 1000) => ({
   type: 'snapshot',
-  v: 1,
+  v: PROTOCOL_VERSION,
   station: data.station.id,
   seq,
   heartbeat,

@@ -5,8 +5,14 @@
 import type { NowPlaying } from './now-playing.js';
 import { isJsonObject, type JsonValue } from './merge-patch.js';
 
-/** Bumped on any change that an older peer would misread. Sent in every snapshot as `v`. */
-export const PROTOCOL_VERSION = 1;
+/**
+ * Bumped on any change that an older peer would misread. Sent in every snapshot as `v`.
+ * 2: `history` is an object keyed by `seq` instead of an array (docs/protocol.md, Versioning).
+ */
+export const PROTOCOL_VERSION = 2;
+
+/** The versions a client built from this package can read (v1 differs only in `history`; see historyList). */
+export const READABLE_PROTOCOL_VERSIONS: readonly number[] = [1, 2];
 
 /** The WebSocket path clients connect to: `ws://host:port/ws?station=<id>`. */
 export const WS_PATH = '/ws';
@@ -189,7 +195,8 @@ const NOW_PLAYING_MEMBERS: Tests = {
   'station.id': (station) => isJsonObject(station) && isString(station.id),
   online: isBoolean,
   stale: isBoolean,
-  history: Array.isArray,
+  // v2: an object keyed by seq; v1: an array (both read by historyList).
+  history: (v) => Array.isArray(v) || isJsonObject(v),
   'track.text': (track) => track === undefined || (isJsonObject(track) && isString(track.text)),
 };
 

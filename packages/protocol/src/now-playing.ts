@@ -2,9 +2,10 @@
  * The normalised "what is on air" model. Every source (Icecast status-json today; ICY and Shoutcast
  * later) is reduced to this shape, so a browser never needs to know which server a station runs.
  *
- * Rules that keep merge patches (RFC 7396) exact:
+ * Rules that keep merge patches (RFC 7396) exact and small:
  * - an absent value is absent, never `null` (a merge patch uses `null` to delete a member);
- * - arrays are replaced whole (a merge patch cannot address array items).
+ * - no arrays: a merge patch replaces an array whole, so a list that grows by one item (`history`)
+ *   is an object keyed by a stable id instead, and a change costs bytes proportional to the change.
  */
 
 /** What the station says about itself. */
@@ -34,6 +35,14 @@ export interface HistoryEntry extends Track {
   startedAt: string;
 }
 
+/**
+ * Previous tracks (protocol v2), keyed by the `seq` at which each one left the air, as a decimal
+ * string: a larger key is more recent, and a key never changes meaning. A track change is then
+ * `{"history": {"<seq>": {…}, "<oldest>": null}}` instead of the whole list. Read it with
+ * {@link historyList}.
+ */
+export type History = Record<string, HistoryEntry>;
+
 export interface NowPlaying {
   station: StationInfo;
   /** The mount is on air at the upstream (as of the last successful poll). */
@@ -52,15 +61,25 @@ export interface NowPlaying {
   listeners?: number;
   /** Kilobits per second. */
   bitrate?: number;
-  /** Previous tracks, most recent first; at most the relay's history length (default 10). */
-  history: HistoryEntry[];
+  /** Previous tracks keyed by id (see {@link History}); at most the relay's history length (default 10). */
+  history: History;
 }
 
 /**
  * The previous tracks of a state, most recent first. Read history through this function, not
- * `state.history` directly: the wire shape of `history` may change between protocol versions (an
- * array replaced whole today), and this is the one place that knows it.
+ * `state.history` directly: it knows the wire shape of every protocol version (v1: an array, most
+ * recent first; v2: an object keyed by `seq`), and skips entries without a text.
  */
-export function historyList(state: Pick<NowPlaying, 'history'>): HistoryEntry[] {
-  return Array.isArray(state.history) ? state.history : [];
+export function historyList(state: { history: History | readonly HistoryEntry[] }): HistoryEntry[] {
+  const history: unknown = state.history;
+  const entries = Array.isArray(history)
+    ? (history as unknown[])
+    : typeof history === 'object' && history !== null
+      ? Object.keys(history)
+          .sort((a, b) => Number(b) - Number(a))
+          .map((key) => (history as Record<string, unknown>)[key])
+      : [];
+  return entries.filter(
+    (entry): entry is HistoryEntry => typeof entry === 'object' && entry !== null && typeof (entry as Track).text === 'string',
+  );
 }

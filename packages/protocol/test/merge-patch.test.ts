@@ -33,9 +33,12 @@ const nowPlaying: fc.Arbitrary<NowPlaying> = fc
       startedAt: fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
       listeners: fc.nat(),
       bitrate: fc.nat(),
-      history: fc.array(fc.record({ text: fc.string(), title: fc.string(), startedAt: fc.constant('2026-11-24T21:00:00.000Z') }), {
-        maxLength: 10,
-      }),
+      // v2: keyed by seq (decimal strings), so arbitrary pairs share, add and drop keys.
+      history: fc.dictionary(
+        fc.integer({ min: 1, max: 30 }).map(String),
+        fc.record({ text: fc.string(), title: fc.string(), startedAt: fc.constant('2026-11-24T21:00:00.000Z') }),
+        { maxKeys: 10 },
+      ),
     },
     { requiredKeys: ['station', 'online', 'stale', 'history'] },
   )

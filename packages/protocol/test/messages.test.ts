@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { MAX_CLIENT_MESSAGE_BYTES, checkNowPlaying, parseClientMessage, parseServerMessage } from '../src/index.js';
 
-const state = { station: { id: 'live' }, online: true, stale: false, history: [] };
+const state = { station: { id: 'live' }, online: true, stale: false, history: {} };
 
 describe('parseClientMessage (relay side)', () => {
   it('accepts resync and ping, echoing a ping id', () => {
@@ -76,6 +76,8 @@ describe('checkNowPlaying', () => {
     expect(checkNowPlaying(state)).toBeUndefined();
     expect(checkNowPlaying({ ...state, online: 'yes' })).toContain('online');
     expect(checkNowPlaying({ ...state, history: null })).toContain('history');
+    expect(checkNowPlaying({ ...state, history: 'x' })).toContain('history');
+    expect(checkNowPlaying({ ...state, history: [] })).toBeUndefined(); // protocol v1
     expect(checkNowPlaying({ ...state, track: { text: 5 } })).toContain('track.text');
     expect(checkNowPlaying({ ...state, station: {} })).toContain('station.id');
   });

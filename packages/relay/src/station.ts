@@ -6,7 +6,7 @@
 import {
   PROTOCOL_VERSION,
   diff,
-  type HistoryEntry,
+  type History,
   type NowPlaying,
   type PatchMessage,
   type SnapshotMessage,
@@ -16,9 +16,9 @@ import { normaliseStationInfo, normaliseTrack } from './normalise.js';
 import type { MountReading } from './sources/source.js';
 
 /**
- * Most bytes `history` may take as JSON. The history is re-sent whole when a track changes (a merge
- * patch replaces arrays), so it is bounded in bytes as well as in entries: with titles at their
- * longest (TEXT_LIMITS), fewer entries fit. Listed in docs/security.md.
+ * Most bytes `history` may take as JSON. It is in every snapshot, so it is bounded in bytes as well
+ * as in entries: with titles at their longest (TEXT_LIMITS), fewer entries fit. Listed in
+ * docs/security.md.
  */
 export const MAX_HISTORY_BYTES = 16 * 1024;
 
@@ -42,7 +42,7 @@ export class Station {
     readonly id: string,
     private readonly options: StationOptions,
   ) {
-    this.#state = { station: { id }, online: false, stale: false, history: [] };
+    this.#state = { station: { id }, online: false, stale: false, history: {} };
   }
 
   get state(): NowPlaying {
@@ -118,11 +118,23 @@ export class Station {
     return this.#commit({ ...this.#state, stale: true, staleReason: reason });
   }
 
-  #pushHistory(track: NowPlaying['track'] & object, startedAt: string): HistoryEntry[] {
-    const entry: HistoryEntry = { ...track, startedAt };
-    const history = [entry, ...this.#state.history].slice(0, this.options.historyLength);
+  /**
+   * The history with `track` added under the key of the seq about to be committed (unique, and larger
+   * than every key before it), the oldest entries dropped past the length and byte bounds. A new
+   * object: the state it came from is never mutated, so `diff` sees only the added and dropped keys.
+   */
+  #pushHistory(track: NowPlaying['track'] & object, startedAt: string): History {
+    const previous = this.#state.history;
+    const added = String(this.#seq + 1);
+    const keys = [added, ...historyKeys(previous)].slice(0, this.options.historyLength);
+    const history: History = {};
+    for (const key of keys) history[key] = key === added ? { ...track, startedAt } : previous[key]!;
     let bytes = Buffer.byteLength(JSON.stringify(history));
-    while (bytes > MAX_HISTORY_BYTES && history.length > 0) bytes -= Buffer.byteLength(JSON.stringify(history.pop())) + 1;
+    while (bytes > MAX_HISTORY_BYTES && keys.length > 0) {
+      const oldest = keys.pop()!;
+      bytes -= Buffer.byteLength(JSON.stringify({ [oldest]: history[oldest] })) - 1;
+      delete history[oldest];
+    }
     return history;
   }
 
@@ -138,4 +150,9 @@ export class Station {
   #now(): Date {
     return this.options.now?.() ?? new Date();
   }
+}
+
+/** History keys, most recent first (they are seqs: larger is newer). */
+function historyKeys(history: History): string[] {
+  return Object.keys(history).sort((a, b) => Number(b) - Number(a));
 }

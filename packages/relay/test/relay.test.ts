@@ -1,4 +1,4 @@
-import { apply, type NowPlaying } from '@now-playing/protocol';
+import { apply, historyList, PROTOCOL_VERSION, type NowPlaying } from '@now-playing/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
 import { closeAll, startStack, TestClient, waitFor } from './helpers.js';
 
@@ -10,14 +10,14 @@ describe('relay with a fake Icecast upstream, over real sockets', () => {
     const stack = await startStack({ '/live': { title: 'Sigur Rós – Hoppípolla', serverName: 'Example Live', genre: 'Test', listeners: 3 } });
     const client = await open(stack.wsUrl('live'));
     const snapshot = await client.next('snapshot', 1000);
-    expect(snapshot).toMatchObject({ v: 1, station: 'live', heartbeat: 1000 });
+    expect(snapshot).toMatchObject({ v: PROTOCOL_VERSION, station: 'live', heartbeat: 1000 });
     expect(snapshot.data).toMatchObject({
       station: { id: 'live', name: 'Example Live', genre: 'Test' },
       online: true,
       stale: false,
       listeners: 3,
       track: { text: 'Sigur Rós – Hoppípolla', artist: 'Sigur Rós', title: 'Hoppípolla' },
-      history: [],
+      history: {},
     });
     expect(Date.parse(snapshot.data.startedAt!)).toBeGreaterThan(Date.now() - 60_000);
   });
@@ -40,7 +40,7 @@ describe('relay with a fake Icecast upstream, over real sockets', () => {
       expect(patch.seq).toBe(snapshot.seq + 1);
       const state = apply<NowPlaying>(snapshot.data, patch.patch);
       expect(state.track).toEqual({ text: 'Björk - Jóga', artist: 'Björk', title: 'Jóga' });
-      expect(state.history[0]).toMatchObject({ text: 'Artist - First' });
+      expect(historyList(state)[0]).toMatchObject({ text: 'Artist - First' });
     }
   });
 

@@ -1,6 +1,6 @@
-import { apply, type NowPlaying } from '@now-playing/protocol';
+import { apply, historyList, type NowPlaying } from '@now-playing/protocol';
 import { describe, expect, it } from 'vitest';
-import { Station } from '../src/station.js';
+import { MAX_HISTORY_BYTES, Station } from '../src/station.js';
 
 function clock() {
   let t = Date.parse('2026-11-24T21:00:00Z');
@@ -46,10 +46,39 @@ describe('Station', () => {
     }
     expect(station.state.track?.text).toBe('D - 4');
     expect(station.state.startedAt).toBe('2026-11-24T21:03:00.000Z');
-    expect(station.state.history).toEqual([
+    expect(historyList(station.state)).toEqual([
       { text: 'C - 3', artist: 'C', title: '3', startedAt: '2026-11-24T21:02:00.000Z' },
       { text: 'B - 2', artist: 'B', title: '2', startedAt: '2026-11-24T21:01:00.000Z' },
     ]);
+  });
+
+  it('a track change patches only the new history entry and the one it pushes out (keys are seqs)', () => {
+    const c = clock();
+    const station = new Station('live', { historyLength: 3, heartbeat: 1000, now: c.now });
+    const patches = ['A - 1', 'B - 2', 'C - 3', 'D - 4', 'E - 5'].map((title) => {
+      c.advance(60);
+      return station.applyReading({ mount: '/live', title })!;
+    });
+    // The history is full (3 entries) before the last change: it adds one key and deletes the oldest.
+    const last = patches.at(-1)!;
+    expect(Object.keys(station.state.history)).toEqual([String(patches[2]!.seq), String(patches[3]!.seq), String(last.seq)]);
+    expect(last.patch).toEqual({
+      track: { text: 'E - 5', artist: 'E', title: '5' },
+      startedAt: '2026-11-24T21:05:00.000Z',
+      history: { [last.seq]: { text: 'D - 4', artist: 'D', title: '4', startedAt: '2026-11-24T21:04:00.000Z' }, [patches[1]!.seq]: null },
+    });
+  });
+
+  it('bounds the history in bytes as well as entries, dropping the oldest first', () => {
+    const station = new Station('live', { historyLength: 100, heartbeat: 1000 });
+    const long = 'x'.repeat(500);
+    for (let i = 0; i < 60; i++) station.applyReading({ mount: '/live', title: `${i} - ${long}` });
+    const bytes = Buffer.byteLength(JSON.stringify(station.state.history));
+    expect(bytes).toBeLessThanOrEqual(MAX_HISTORY_BYTES);
+    expect(bytes).toBeGreaterThan(MAX_HISTORY_BYTES - 1100); // full: one more entry would not fit
+    const texts = historyList(station.state).map((entry) => entry.text.split(' ')[0]);
+    expect(texts[0]).toBe('58');
+    expect(texts).toEqual(texts.map((_, i) => String(58 - i))); // most recent first, no gaps
   });
 
   it('stale keeps every field and says why; the next good reading clears it', () => {
@@ -78,7 +107,7 @@ describe('Station', () => {
     station.applyReading({ mount: '/live', title: 'A - One' });
     const first = station.snapshotText();
     expect(station.snapshotText()).toBe(first);
-    expect(JSON.parse(first)).toMatchObject({ type: 'snapshot', v: 1, station: 'live', seq: station.seq, heartbeat: 1500 });
+    expect(JSON.parse(first)).toMatchObject({ type: 'snapshot', v: 2, station: 'live', seq: station.seq, heartbeat: 1500 });
     station.applyReading({ mount: '/live', title: 'B - Two' });
     expect(station.snapshotText()).not.toBe(first);
   });

@@ -1,4 +1,4 @@
-import { apply, type NowPlaying } from '@now-playing/protocol';
+import { apply, historyList, type NowPlaying } from '@now-playing/protocol';
 import type { Fault } from '@now-playing/fake-icecast';
 import { afterEach, describe, expect, it } from 'vitest';
 import { closeAll, startStack, TestClient, waitFor } from './helpers.js';
@@ -39,7 +39,7 @@ describe('a failing upstream', () => {
     }
     expect(recovered).toMatchObject({ stale: false, online: true, track: { text: 'Back - Again' } });
     expect(recovered.staleReason).toBeUndefined();
-    expect(recovered.history[0]?.text).toBe('Kept - Title');
+    expect(historyList(recovered)[0]?.text).toBe('Kept - Title');
   });
 
   it('backs off while failing, one request per poll, never two in flight', async () => {
