@@ -8,14 +8,28 @@ import { readFileSync } from 'node:fs';
 import { BlockList, isIP } from 'node:net';
 import { parseCharset, type Charset } from './sources/charset.js';
 
+/** Kinds of upstream a scheme prefix can force (`icy+http://…`); see `parseUpstream`. */
+export const UPSTREAM_KINDS = ['icecast', 'shoutcast', 'icy'] as const;
+export type UpstreamKind = (typeof UPSTREAM_KINDS)[number];
+
 /** One upstream, resolved from the URL the operator gave. */
 export interface UpstreamSpec {
-  /** The status URL requested, without credentials or `?charset=`: safe to show on /healthz and in logs. */
+  /**
+   * What the relay reads, without credentials or `?charset=`: safe to show on /healthz and in logs.
+   * Icecast (and detection): the status URL. Forced Shoutcast and ICY keep their prefix
+   * (`shoutcast+http://host:8000/`, `icy+http://host:8000/live`).
+   */
   url: string;
   /** From `user:password@` in the given URL; sent as HTTP Basic auth, never displayed. */
   credentials?: { username: string; password: string };
   /** From `?charset=` (default `auto`: UTF-8 when valid, else Latin-1). */
   charset: Charset;
+  /**
+   * Forced by a scheme prefix (`icecast+`, `shoutcast+`, `icy+` before `http://` or `https://`), or
+   * `icecast` for a full status URL (`….xsl`, `….json`). Absent: detected from the server (Icecast
+   * status-json, then Shoutcast v2, then Shoutcast v1).
+   */
+  kind?: UpstreamKind;
 }
 
 export interface RelayConfig {
@@ -160,20 +174,25 @@ function checkInteger(value: unknown, option: string, [min, max]: [number, numbe
 }
 
 /**
- * An upstream is an Icecast base URL (the relay appends `/status-json.xsl`) or a full status URL
- * (any path ending in `.xsl` or `.json`, kept as given). `user:password@` becomes HTTP Basic auth and
- * `?charset=utf-8|latin1|auto` the document's charset; neither is part of the URL requested or shown.
+ * An upstream is a server's base URL (`http://host:8000`: its kind is detected, see UpstreamSpec.kind),
+ * a full Icecast status URL (any path ending in `.xsl` or `.json`, kept as given), or a URL with a
+ * prefix that forces the kind: `icecast+http://host:8000`, `shoutcast+http://host:8000` (v2, else v1),
+ * `icy+http://host:8000/live` (the in-stream metadata of that stream). `user:password@` becomes HTTP
+ * Basic auth and `?charset=utf-8|latin1|auto` the charset of the text; neither is part of the URL
+ * requested or shown.
  */
 export function parseUpstream(upstream: string, option = 'upstreams'): UpstreamSpec {
   const shown = JSON.stringify(redactCredentials(upstream));
+  const prefix = /^\s*(icecast|shoutcast|icy)\+(?=https?:)/i.exec(upstream);
+  const kind = prefix?.[1]!.toLowerCase() as UpstreamKind | undefined;
   let url: URL;
   try {
-    url = new URL(upstream.trim());
+    url = new URL(upstream.trim().slice(prefix ? prefix[0].trim().length : 0));
   } catch {
     throw new ConfigError(option, `${shown} is not a URL (expected e.g. http://icecast.example:8000)`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new ConfigError(option, `${shown} must start with http:// or https://`);
+    throw new ConfigError(option, `${shown} must start with http:// or https:// (or icecast+, shoutcast+ or icy+ before them)`);
   }
   const spec: UpstreamSpec = { url: '', charset: 'auto' };
   if (url.username || url.password) {
@@ -188,7 +207,19 @@ export function parseUpstream(upstream: string, option = 'upstreams'): UpstreamS
     url.searchParams.delete('charset');
   }
   url.hash = '';
-  if (!/\.(xsl|json)$/i.test(url.pathname)) url.pathname = `${url.pathname.replace(/\/+$/, '')}/status-json.xsl`;
+  if (kind === 'icy' || kind === 'shoutcast') {
+    // Shoutcast's documents are found relative to its base; a stream URL is kept as given.
+    if (kind === 'shoutcast') {
+      url.search = '';
+      if (!url.pathname.endsWith('/')) url.pathname += '/';
+    }
+    spec.kind = kind;
+    spec.url = `${kind}+${url.href}`;
+    return spec;
+  }
+  const statusUrl = /\.(xsl|json)$/i.test(url.pathname);
+  if (!statusUrl) url.pathname = `${url.pathname.replace(/\/+$/, '')}/status-json.xsl`;
+  if (kind === 'icecast' || statusUrl) spec.kind = 'icecast';
   spec.url = url.href;
   return spec;
 }
