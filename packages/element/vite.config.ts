@@ -1,4 +1,6 @@
-import { defineConfig, type Plugin } from 'vite';
+import { writeFile } from 'node:fs/promises';
+import { brotliCompressSync, constants as zlib, gzipSync } from 'node:zlib';
+import { defineConfig, type Plugin, type UserConfig } from 'vite';
 
 /** Keeps a replaced piece of code on as many lines as it had, so the source map stays line-accurate. */
 const sameLines = (original: string, replacement: string) => replacement + '\n'.repeat(original.split('\n').length - 1);
@@ -66,19 +68,100 @@ function slimPartysocket(): Plugin {
   };
 }
 
+/**
+ * Writes `<bundle>.gz` (gzip -9) and `<bundle>.br` (brotli at its highest quality) beside each
+ * self-contained bundle, so the relay serves them by `Accept-Encoding` without compressing per request.
+ */
+function precompress(): Plugin {
+  return {
+    name: 'now-playing:precompress',
+    apply: 'build',
+    async writeBundle(options, bundle) {
+      for (const file of Object.values(bundle)) {
+        if (file.type !== 'chunk') continue;
+        const path = `${options.dir}/${file.fileName}`;
+        const code = Buffer.from(file.code);
+        await writeFile(`${path}.gz`, gzipSync(code, { level: 9 }));
+        await writeFile(
+          `${path}.br`,
+          brotliCompressSync(code, {
+            params: {
+              [zlib.BROTLI_PARAM_QUALITY]: zlib.BROTLI_MAX_QUALITY,
+              [zlib.BROTLI_PARAM_MODE]: zlib.BROTLI_MODE_TEXT,
+              [zlib.BROTLI_PARAM_SIZE_HINT]: code.length,
+            },
+          }),
+        );
+      }
+    },
+  };
+}
+
+/**
+ * The framework entries (`src/react.ts`, `vue.ts`, `svelte.ts`) add typings only; their JavaScript is
+ * the package's own, re-exported. Written as files beside `index.js` rather than built as entries:
+ * property mangling needs the build to be one chunk.
+ */
+function typingsEntries(names: string[]): Plugin {
+  return {
+    name: 'now-playing:typings-entries',
+    generateBundle() {
+      for (const name of names) this.emitFile({ type: 'asset', fileName: `${name}.js`, source: "export * from './index.js';\n" });
+    },
+  };
+}
+
+/**
+ * Minified fully, as lit's own builds are, and with the names of members that are private by
+ * convention mangled: partysocket's `_name`s (lit's prebuilt `_$xx` names are left alone, other lit
+ * copies read them).
+ */
+const minify = { compress: true, mangle: true, codegen: true, mangleProps: { include: /^_[a-z]/i, exclude: /\$/ } };
+
+/**
+ * `vite build --mode package`: the modules apps import (`dist/index.js`, and the framework entries that
+ * add typings), with the same trimming as the self-contained bundles: partysocket inlined and slimmed,
+ * CSS minified, code minified. lit and the protocol stay imports, so an app shares them with its own
+ * code. Runs first and empties `dist/`; `tsc` then writes the declarations, and the default mode the
+ * bundles into `dist/bundle/`.
+ */
+const packageBuild: UserConfig = {
+  plugins: [minifyCss(), slimPartysocket(), typingsEntries(['react', 'vue', 'svelte'])],
+  // Not the relay-served bundles: `src` has no default here (src/socket-url.ts), and the code that
+  // would compute one is dropped.
+  define: { __NOW_PLAYING_STANDALONE__: 'false' },
+  build: {
+    outDir: 'dist',
+    emptyOutDir: true,
+    minify: true,
+    sourcemap: false,
+    target: 'es2022',
+    lib: {
+      entry: 'src/index.ts',
+      formats: ['es'],
+      fileName: () => 'index.js',
+    },
+    rolldownOptions: {
+      external: [/^lit(\/|$)/, /^@now-playing\/protocol$/],
+      // Kept: /* @__PURE__ */ annotations (an app's bundler drops what it does not use) and licences.
+      output: { minify, comments: { annotation: true, legal: true, jsdoc: false } },
+    },
+  },
+};
+
 // Self-contained bundles for a plain <script> tag (entry src/standalone.ts): lit, partysocket and the
-// protocol inlined.
-// `tsc -b` has already written the ES module package (lit external) to dist/, hence emptyOutDir: false.
-export default defineConfig({
-  plugins: [minifyCss(), slimPartysocket()],
+// protocol inlined. No source maps: the relay does not serve them, and a bundle must not point at a
+// file that answers 404.
+const bundleBuild: UserConfig = {
+  plugins: [minifyCss(), slimPartysocket(), precompress()],
   // Only these bundles are served by a relay, so only they default `src` to their own origin
   // (src/socket-url.ts); the package's modules, imported by an app's bundler, require `src`.
   define: { __NOW_PLAYING_STANDALONE__: 'true' },
   build: {
     outDir: 'dist/bundle',
-    emptyOutDir: false,
+    emptyOutDir: true,
     minify: true,
-    sourcemap: true,
+    sourcemap: false,
     target: 'es2022',
     lib: {
       entry: 'src/standalone.ts',
@@ -88,10 +171,8 @@ export default defineConfig({
     },
     rolldownOptions: {
       output: {
-        // Vite leaves whitespace in ES library builds; these bundles are for <script> tags, so minify
-        // fully. Like lit's own build, mangle the names of members that are private by convention:
-        // partysocket's `_name`s (lit's prebuilt `_$xx` names are left alone, other lit copies read them).
-        minify: { compress: true, mangle: true, codegen: true, mangleProps: { include: /^_[a-z]/i, exclude: /\$/ } },
+        // Vite leaves whitespace in ES library builds; these bundles are for <script> tags, so minify fully.
+        minify,
         // No /* @__PURE__ */ annotations in the output: nothing bundles these files again.
         comments: false,
       },
@@ -103,4 +184,6 @@ export default defineConfig({
       },
     },
   },
-});
+};
+
+export default defineConfig(({ mode }) => (mode === 'package' ? packageBuild : bundleBuild));

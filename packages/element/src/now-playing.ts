@@ -37,16 +37,22 @@ const STATUS_LABEL: Record<ConnectionStatus, string> = {
  * <now-playing src="https://relay.example/ws" station="live">Radio Example</now-playing>
  * ```
  *
- * Observable state (stable for tests and styling):
- * - attribute `status` on the host: `connecting` | `live` | `stale` | `offline` | `reconnecting`;
- * - attribute `data-scrolling` on the host while the marquee animates;
- * - property `nowPlaying`: the station state (read-only);
- * - property `statusReason`: why the status is `offline` (read-only).
+ * The marquee's duration is computed from the text's width and the `speed` property (pixels per
+ * second) and set as `--now-playing-duration` on the moving element; use `speed` rather than CSS to
+ * change it. The marquee pauses on hover and focus and does not run under `prefers-reduced-motion`,
+ * where overflowing text ends with an ellipsis instead.
  *
- * @fires now-playing-change - The displayed text changed (also when it first appears or is cleared).
- *   `detail: { nowPlaying, previousTrack }`. Bubbles and is composed.
- * @fires now-playing-status - `status` (or its offline reason) changed. `detail: { status, reason }`.
- *   Bubbles and is composed.
+ * Observable state (stable for tests and styling): the attributes `status` and `data-scrolling`, and
+ * the read-only properties `status`, `statusReason` and `nowPlaying`.
+ *
+ * @attr {'connecting' | 'live' | 'stale' | 'offline' | 'reconnecting'} status - Set by the element
+ *   (read-only): the connection status, for CSS such as `now-playing[status='stale'] { opacity: .6 }`.
+ * @attr {boolean} data-scrolling - Set by the element (read-only) while the marquee animates.
+ *
+ * @fires {CustomEvent<NowPlayingChangeDetail>} now-playing-change - The displayed text changed (also
+ *   when it first appears or is cleared). `detail: { nowPlaying, previousTrack }`. Bubbles and is composed.
+ * @fires {CustomEvent<NowPlayingStatusDetail>} now-playing-status - `status` (or its offline reason)
+ *   changed. `detail: { status, reason }`. Bubbles and is composed.
  *
  * @slot - Fallback content, shown before the first data arrives and whenever there is no track to show.
  *
@@ -63,11 +69,6 @@ const STATUS_LABEL: Record<ConnectionStatus, string> = {
  * @cssprop [--now-playing-status-color-reconnecting=var(--now-playing-status-color-stale)] - Dot colour while reconnecting.
  * @cssprop [--now-playing-status-color-offline=#8b949e] - Dot colour when off air.
  * @cssprop [--now-playing-status-color-connecting=transparent] - Dot colour before the first data.
- *
- * The marquee's duration is computed from the text's width and the `speed` property (pixels per
- * second) and set as `--now-playing-duration` on the moving element; use `speed` rather than CSS to
- * change it. The marquee pauses on hover and focus and does not run under `prefers-reduced-motion`,
- * where overflowing text ends with an ellipsis instead.
  */
 export class NowPlayingElement extends LitElement {
   static override styles = styles;
