@@ -369,7 +369,12 @@ export class Connection {
   }
 }
 
-const registry = new Map<string, Connection>();
+// One registry per page, not per copy of this module: each relay-served bundle (now-playing.js,
+// now-playing-history.js) carries its own copy, and every element must still share one socket per
+// relay and station. Keyed by the protocol versions read, so only builds that read the same share.
+const registry: Map<string, Connection> = ((globalThis as Record<symbol, unknown>)[
+  Symbol.for(`now-playing/connections@${READABLE_PROTOCOL_VERSIONS}`)
+] ??= new Map()) as Map<string, Connection>;
 
 /**
  * The shared connection for `src` (+ `station`), created on first use. Every call takes a reference;

@@ -127,8 +127,14 @@ export async function httpGet(url: URL, options: HttpGetOptions): Promise<HttpGe
         response.destroy();
         throw new SourceError(`HTTP ${statusCode}`);
       }
-      const body = await readLimited(response, options.maxBytes);
       const contentType = response.headers['content-type'];
+      // A status page that turns out to be a stream (Shoutcast v1 without a browser's User-Agent) is
+      // refused before its first byte is read, with a reason that says so.
+      if (contentType !== undefined && /^\s*(audio|video)\/|^\s*application\/ogg/i.test(contentType)) {
+        response.destroy();
+        throw new SourceError('an audio stream, not a status page');
+      }
+      const body = await readLimited(response, options.maxBytes);
       return contentType === undefined ? { body, url: current } : { body, url: current, contentType };
     }
   } catch (error) {
