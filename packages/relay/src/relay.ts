@@ -10,7 +10,7 @@ import { createHttpHandler } from './http-api.js';
 import { createHttpServer } from './http-server.js';
 import { Hub } from './hub.js';
 import { silentLogger, type Logger } from './logger.js';
-import { IcecastStatusSource } from './sources/icecast-status.js';
+import { createSource } from './sources/create-source.js';
 import type { Source } from './sources/source.js';
 import { Stations } from './stations.js';
 import { Upstream, type UpstreamHealth } from './upstream.js';
@@ -18,7 +18,7 @@ import { WebSocketEndpoint } from './websocket.js';
 
 export interface RelayDependencies {
   logger?: Logger;
-  /** Replace the default source of an upstream (an IcecastStatusSource). */
+  /** Replace the default source of an upstream (chosen by its kind: sources/create-source.ts). */
   createSource?: (upstream: UpstreamSpec, config: RelayConfig) => Source;
 }
 
@@ -142,19 +142,9 @@ export function createRelay(options: RelayOptions, dependencies?: RelayDependenc
   return new Relay(options, dependencies);
 }
 
-/** The default source of an upstream: Icecast's status-json, polled. */
+/** The default source of an upstream, by its kind: Icecast status-json, Shoutcast, in-stream ICY, or detected. */
 function defaultSource(log: Logger): NonNullable<RelayDependencies['createSource']> {
-  return (upstream, config) =>
-    new IcecastStatusSource({
-      upstream,
-      pollInterval: config.pollInterval,
-      requestTimeout: config.requestTimeout,
-      maxBackoff: config.maxBackoff,
-      maxBodyBytes: config.maxBodyBytes,
-      maxRedirects: config.maxRedirects,
-      crossHostRedirects: config.crossHostRedirects,
-      onRepairs: (repairs) => log.debug({ upstream: upstream.url, repairs }, 'repaired upstream JSON'),
-    });
+  return (upstream, config) => createSource(upstream, config, log);
 }
 
 function delay(ms: number): Promise<void> {
