@@ -1,8 +1,10 @@
-import { LitElement, html, nothing } from 'lit';
+import { LitElement, html, nothing, type PropertyValues } from 'lit';
 import type { NowPlaying, Track } from '@now-playing/protocol';
-import { acquireConnection, CONNECTING, type ConnectionStatus, type ConnectionUpdate, type OfflineReason } from './connection.js';
+import { CONNECTING, type ConnectionStatus, type OfflineReason } from './connection.js';
 import { DEFAULT_FORMAT, formatTrack } from './format.js';
-import { defaultSrc } from './socket-url.js';
+import { MediaSessionWriter } from './media-session.js';
+import { PlayerLink, type DisplayedUpdate } from './player-link.js';
+import { StationSubscription } from './station-subscription.js';
 import { styles } from './styles.js';
 
 export type ScrollMode = 'auto' | 'always' | 'never';
@@ -10,6 +12,10 @@ export type ScrollMode = 'auto' | 'always' | 'never';
 export interface NowPlayingChangeDetail {
   nowPlaying: NowPlaying | undefined;
   previousTrack: Track | undefined;
+  /** `Date.now()` when the displayed track's change reached the page: when it changed on air, as the page saw it. */
+  changedAt: number | undefined;
+  /** How long that change waited for a linked player to reach it, in ms (0: shown at once). */
+  delay: number | undefined;
 }
 
 export interface NowPlayingStatusDetail {
@@ -49,8 +55,16 @@ const STATUS_LABEL: Record<ConnectionStatus, string> = {
  *   (read-only): the connection status, for CSS such as `now-playing[status='stale'] { opacity: .6 }`.
  * @attr {boolean} data-scrolling - Set by the element (read-only) while the marquee animates.
  *
+ * With `player="<id of an <audio>>"`, titles follow what the listener hears: while that player plays, a
+ * track change is shown `delay` seconds after it reached the page (by default the player's measured
+ * lag behind the live stream), and the track is written to `navigator.mediaSession` (lock screen,
+ * media keys). While it is paused or absent, changes show at once. `upcoming` holds a change that
+ * waits.
+ *
  * @fires {CustomEvent<NowPlayingChangeDetail>} now-playing-change - The displayed text changed (also
- *   when it first appears or is cleared). `detail: { nowPlaying, previousTrack }`. Bubbles and is composed.
+ *   when it first appears or is cleared). `detail: { nowPlaying, previousTrack, changedAt, delay }`
+ *   (`changedAt`: when the change reached the page; `delay`: how long it waited for the player, in ms).
+ *   Bubbles and is composed.
  * @fires {CustomEvent<NowPlayingStatusDetail>} now-playing-status - `status` (or its offline reason)
  *   changed. `detail: { status, reason }`. Bubbles and is composed.
  *
@@ -79,6 +93,9 @@ export class NowPlayingElement extends LitElement {
     format: {},
     scrollMode: { attribute: 'scroll' },
     speed: { type: Number },
+    player: {},
+    delay: { type: Number },
+    artwork: {},
   };
 
   /**
@@ -103,9 +120,32 @@ export class NowPlayingElement extends LitElement {
   /** Marquee speed in pixels per second. */
   speed: number = DEFAULT_SPEED;
 
+  /**
+   * The id of the `<audio>` (or `<video>`) on the page that plays this station. While it plays, track
+   * changes are shown when the listener reaches them (see `delay`) and written to the Media Session
+   * (lock screen, media keys); while it is paused or absent, at once. Without it the Media Session is
+   * never touched.
+   */
+  declare player?: string;
+
+  /**
+   * With `player`: how many seconds a track change waits while the player plays. Absent (or not a
+   * number ≥ 0): measured, the player's lag behind the live edge (time since it requested the stream
+   * minus the audio played) plus the server's burst on connect (Icecast's default 64 KiB at the
+   * station's bitrate). `0`: no waiting.
+   */
+  declare delay?: number;
+
+  /**
+   * With `player`: the Media Session artwork, a URL (a station logo) or a template with `{artist}`,
+   * `{title}`, `{text}`, `{station}`, each replaced URL-encoded (`/covers/{artist}/{title}.jpg`).
+   */
+  declare artwork?: string;
+
   // Internal state: private fields, and `requestUpdate()` where a change shows.
-  /** The last update from the connection (or the element's own, when `src` is missing or invalid). */
-  #update = CONNECTING;
+  /** What to show: the connection's last update (or the element's own, when `src` is missing or
+   * invalid), with the track the linked player has reached. */
+  #update: DisplayedUpdate = CONNECTING;
   /** The text to render, formatted in `willUpdate`. */
   #text = '';
   /** The update and text the last events reported (see `updated`). */
@@ -114,9 +154,12 @@ export class NowPlayingElement extends LitElement {
   #scrolling = false;
   /** The aria-live text: undefined until the first text is shown (that one is read with the page). */
   #announcement: string | undefined;
-  #connectionKey: string | undefined;
-  /** Unsubscribes from the connection and releases it. */
-  #release: (() => void) | undefined;
+  readonly #link = new PlayerLink(this, (update) => {
+    this.#update = update;
+    this.requestUpdate();
+  });
+  readonly #subscription = new StationSubscription((update) => this.#link.receive(update));
+  readonly #mediaSession = new MediaSessionWriter();
   #resizeObserver: ResizeObserver | undefined;
   #motionQuery: MediaQueryList | undefined;
   #measureFrame = 0;
@@ -136,6 +179,11 @@ export class NowPlayingElement extends LitElement {
     return this.#update.reason;
   }
 
+  /** With `player`: the newest state whose track change waits for the player to reach it. Read-only. */
+  get upcoming(): NowPlaying | undefined {
+    return this.#link.upcoming;
+  }
+
   override connectedCallback(): void {
     super.connectedCallback();
     if (globalThis.ResizeObserver) (this.#resizeObserver ??= new ResizeObserver(() => this.#measure())).observe(this);
@@ -144,7 +192,7 @@ export class NowPlayingElement extends LitElement {
     // The first connection is made in the first update, so attributes and properties set right after
     // the element is created or upgraded (a framework, a script setting `src`) count. Later, as when
     // the element is moved in the DOM, at once, so it keeps its shared socket (see Connection.release).
-    if (this.hasUpdated) this.#syncConnection();
+    if (this.hasUpdated) this.#subscription.sync(this, this.src, this.station);
   }
 
   override disconnectedCallback(): void {
@@ -153,7 +201,9 @@ export class NowPlayingElement extends LitElement {
     this.#listen('removeEventListener');
     cancelAnimationFrame(this.#measureFrame);
     this.#measureFrame = 0;
-    this.#dropConnection();
+    this.#subscription.drop();
+    this.#link.disconnect();
+    this.#mediaSession.write(undefined);
   }
 
   /** Remeasure when reduced motion is switched and when fonts load. */
@@ -166,9 +216,10 @@ export class NowPlayingElement extends LitElement {
   }
 
   /** Everything shown is derived here, from the last update and the properties. */
-  protected override willUpdate(): void {
+  protected override willUpdate(changed: PropertyValues<this>): void {
     // A no-op unless `src` or `station` changed.
-    this.#syncConnection();
+    this.#subscription.sync(this, this.src, this.station);
+    if (changed.has('player')) this.#link.relink();
     const status = this.#update.status;
     if (this.getAttribute('status') !== status) this.setAttribute('status', status);
     const text = formatTrack(this.format, this.nowPlaying);
@@ -196,15 +247,17 @@ export class NowPlayingElement extends LitElement {
   /** Events are fired once the DOM shows what they report. */
   protected override updated(): void {
     const update = this.#update;
-    const { status, reason, state, previousTrack } = update;
+    const { status, reason, state, previousTrack, changedAt, delay } = update;
     if (status !== this.#reported.status || reason !== this.#reported.reason)
       this.#fire<NowPlayingStatusDetail>('now-playing-status', { status, reason });
     this.#reported = update;
     if (this.#text !== this.#reportedText) {
       this.#reportedText = this.#text;
       this.#restartMarquee();
-      this.#fire<NowPlayingChangeDetail>('now-playing-change', { nowPlaying: state, previousTrack });
+      this.#fire<NowPlayingChangeDetail>('now-playing-change', { nowPlaying: state, previousTrack, changedAt, delay });
     }
+    // The lock screen shows what the linked player plays, and nothing once it stops.
+    this.#mediaSession.write(this.#link.playing && state, this.artwork);
     this.toggleAttribute('data-scrolling', this.#scrolling);
     if (this.#scrolling) this.#setDuration();
     // Whether to scroll is decided on the next frame (not here, where setting state would cost a
@@ -212,44 +265,7 @@ export class NowPlayingElement extends LitElement {
     this.#measureSoon();
   }
 
-  // ── connection ────────────────────────────────────────────────────────────────────────────────
-
-  #syncConnection(): void {
-    if (!this.isConnected) return;
-    const src = this.src || defaultSrc;
-    const key = [src, this.station].join('\n');
-    if (key === this.#connectionKey) return;
-    this.#dropConnection();
-    this.#connectionKey = key;
-    if (!src) return this.#cannotConnect('no-src', 'the src attribute is missing (the relay, wss://…/ws)');
-    let connection;
-    try {
-      connection = acquireConnection(src, this.station || undefined);
-    } catch (error) {
-      return this.#cannotConnect('invalid-src', `${(error as Error).message}: ${src}`);
-    }
-    const unsubscribe = connection.subscribe(this.#onUpdate);
-    this.#release = () => {
-      unsubscribe();
-      connection.release();
-    };
-  }
-
-  /** A configuration error: said once per cause on the console, with the element, and shown as offline. */
-  #cannotConnect(reason: OfflineReason, message: string): void {
-    console.error(`now-playing: ${message}`, this);
-    this.#onUpdate({ status: 'offline', reason });
-  }
-
-  #dropConnection(): void {
-    this.#release?.();
-    this.#release = this.#connectionKey = undefined;
-  }
-
-  readonly #onUpdate = (update: ConnectionUpdate): void => {
-    this.#update = update;
-    this.requestUpdate();
-  };
+  // ── events ────────────────────────────────────────────────────────────────────────────────────
 
   #fire<T>(type: string, detail: T): void {
     this.dispatchEvent(new CustomEvent<T>(type, { detail, bubbles: true, composed: true }));

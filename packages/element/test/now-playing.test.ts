@@ -98,7 +98,9 @@ describe('<now-playing>', () => {
     expect(shadow(el).querySelector('slot')).toBeNull();
     expect(seen).toEqual(['status:live:undefined:live', 'change:Artist A – Song One']);
     expect(changes[0]!.bubbles && changes[0]!.composed).toBe(true);
-    expect(changes[0]!.detail).toEqual({ nowPlaying: nowPlaying(), previousTrack: undefined });
+    // No player linked: shown at once (delay 0), when it reached the page.
+    expect(changes[0]!.detail).toEqual({ nowPlaying: nowPlaying(), previousTrack: undefined, changedAt: expect.any(Number), delay: 0 });
+    expect(changes[0]!.detail.changedAt).toBeLessThanOrEqual(Date.now());
   });
 
   it('keeps the same DOM when a patch does not change the displayed text', async () => {
