@@ -104,6 +104,13 @@ export class FakeStation {
   }
 }
 
+/** The port from the relay CLI's startup log line (JSON: `"msg":"relay listening"`, `"url":"http://host:port"`). */
+export async function relayPort(proc: Proc): Promise<number> {
+  const [line] = await proc.waitFor(/^\{.*"msg":"relay listening".*$/m);
+  const { url } = JSON.parse(line) as { url: string };
+  return Number(new URL(url).port);
+}
+
 export interface RelayInit {
   heartbeat?: number;
   pollInterval?: number;
@@ -143,10 +150,9 @@ export class RelayProcess {
       '--max-backoff', '1000',
       '--heartbeat', String(heartbeat),
       '--bundle', BUNDLE_DIR,
-      '--log-level', 'warn',
+      '--log-level', 'info', // the startup line, which names the port, is an info line
     ]);
-    const [, actual] = await this.proc.waitFor(/listening on http:\/\/[^:]+:(\d+)/);
-    this.port = Number(actual);
+    this.port = await relayPort(this.proc);
   }
 
   /** Kill without a goodbye (SIGKILL: no close frames), as a crash would. */

@@ -4,7 +4,7 @@
  * no dependency; every value is then checked by config.ts under the flag's own name.
  */
 import { parseArgs } from 'node:util';
-import { ConfigError, DEFAULTS, LOG_LEVELS, NUMBER_LIMITS, parseInteger, resolveConfig, type RelayConfig, type RelayOptions } from './config.js';
+import { ConfigError, DEFAULTS, LOG_FORMATS, LOG_LEVELS, NUMBER_LIMITS, parseInteger, resolveConfig, type RelayConfig, type RelayOptions } from './config.js';
 
 interface Flag {
   key: keyof RelayConfig;
@@ -36,7 +36,8 @@ export const FLAGS: Record<string, Flag> = {
   'max-redirects': { key: 'maxRedirects', env: 'NOW_PLAYING_MAX_REDIRECTS', arg: '<n>', help: `redirects followed per upstream request (default ${DEFAULTS.maxRedirects})` },
   'allow-cross-host-redirects': { key: 'crossHostRedirects', env: 'NOW_PLAYING_ALLOW_CROSS_HOST_REDIRECTS', arg: '', help: 'follow upstream redirects to other hosts (never to private addresses; default off)' },
   'log-level': { key: 'logLevel', env: 'NOW_PLAYING_LOG_LEVEL', arg: '<level>', help: `${LOG_LEVELS.join('|')} (default ${DEFAULTS.logLevel})` },
-  bundle: { key: 'bundleDir', env: 'NOW_PLAYING_BUNDLE', arg: '<dir>', help: 'folder with the element bundles served at /now-playing.js (default: @now-playing/element\'s)' },
+  'log-format': { key: 'logFormat', env: 'NOW_PLAYING_LOG_FORMAT', arg: '<format>', help: `${LOG_FORMATS.join('|')} (default ${DEFAULTS.logFormat}: pretty on a terminal, else one JSON object per line)` },
+  bundle: { key: 'bundleDir', env: 'NOW_PLAYING_BUNDLE', arg: '<dir>', help: 'folder with the element bundles served at /now-playing.js and /now-playing@<version>.js (default: @now-playing/element\'s)' },
 };
 
 export const USAGE = `Usage: now-playing-relay --upstream <url> [options]

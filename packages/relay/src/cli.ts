@@ -1,11 +1,16 @@
 #!/usr/bin/env node
-/** `now-playing-relay`: run the relay until SIGTERM/SIGINT, then shut down gracefully and exit 0. */
+/**
+ * `now-playing-relay`: run the relay until SIGTERM/SIGINT, then shut down gracefully and exit 0.
+ * stdout carries only log lines (JSON, or pretty when asked), the startup line included; stderr only a
+ * usage error (exit 2) or a failure to start (exit 1), one line each.
+ */
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { join } from 'node:path';
+import { missingBundleFiles } from './bundles.js';
 import { parseCli, USAGE } from './cli-args.js';
 import { ConfigError } from './config.js';
-import { createLogger } from './logger.js';
+import { createLogger, type Logger } from './logger.js';
 import { createRelay } from './relay.js';
 
 const require = createRequire(import.meta.url);
@@ -30,17 +35,19 @@ async function main(): Promise<number> {
   }
 
   const { config } = request;
-  const bundleDir = config.bundleDir ?? findElementBundles();
-  const log = createLogger(config.logLevel);
+  const log = createLogger(config.logLevel, config.logFormat);
+  // `--bundle` was checked by parseCli (exit 2 when it lacks a bundle); the installed element's
+  // bundles are only looked for, and their absence is one warning, not a reason not to relay.
+  const bundleDir = config.bundleDir ?? installedElementBundles(log);
   const relay = createRelay({ ...request.options, ...(bundleDir ? { bundleDir } : {}) }, { logger: log });
   try {
-    await relay.start();
+    await relay.start(); // logs the startup line: "relay listening", with url, websocket and bundles
   } catch (error) {
-    log.fatal({ err: error }, 'relay failed to start');
-    process.stderr.write(`now-playing-relay: cannot listen on ${config.host} port ${config.port}: ${(error as Error).message}\n`);
+    const message = `cannot listen on ${config.host} port ${config.port}: ${(error as Error).message}`;
+    log.fatal({ err: error, host: config.host, port: config.port }, message);
+    process.stderr.write(`now-playing-relay: ${message}\n`);
     return 1;
   }
-  process.stdout.write(`now-playing-relay listening on ${relay.url} (WebSocket ${relay.url.replace(/^http/, 'ws')}/ws)\n`);
 
   await new Promise<void>((resolve) => {
     const shutdown = (signal: string) => {
@@ -60,14 +67,28 @@ async function main(): Promise<number> {
   return 0;
 }
 
-/** The folder of the element's self-contained bundles, from the installed @now-playing/element. */
-function findElementBundles(): string | undefined {
-  try {
-    const path = require.resolve('@now-playing/element/now-playing.js');
-    return existsSync(path) ? dirname(path) : undefined;
-  } catch {
+/**
+ * The installed @now-playing/element's bundle folder (`dist/bundle`), found as Node finds packages
+ * but without importing it (its exports may not name the folder, and a source checkout may not have
+ * built it yet). Undefined, after one warning, when it is not there: then the bundle paths answer a
+ * 404 that says this relay serves no bundle.
+ */
+function installedElementBundles(log: Logger): string | undefined {
+  const packageDir = (require.resolve.paths('@now-playing/element') ?? [])
+    .map((modules) => join(modules, '@now-playing', 'element'))
+    .find((dir) => existsSync(join(dir, 'package.json')));
+  if (packageDir === undefined) {
+    log.warn('@now-playing/element is not installed: /now-playing.js is not served (give --bundle <dir>)');
     return undefined;
   }
+  const bundleDir = join(packageDir, 'dist', 'bundle');
+  const missing = missingBundleFiles(bundleDir);
+  if (missing.length > 0) {
+    // Only a source checkout gets here: the published package always holds its bundles.
+    log.warn({ bundleDir, missing }, 'the element bundles are not built (in a source checkout: pnpm build): /now-playing.js is not served');
+    return undefined;
+  }
+  return bundleDir;
 }
 
 main().then(

@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { BlockList, isIP } from 'node:net';
+import { missingBundleFiles } from './bundles.js';
 import { parseCharset, type Charset } from './sources/charset.js';
 
 /** Kinds of upstream a scheme prefix can force (`icy+http://…`); see `parseUpstream`. */
@@ -73,9 +74,12 @@ export interface RelayConfig {
   crossHostRedirects: boolean;
   /** pino level: fatal, error, warn, info, debug, trace or silent. */
   logLevel: string;
+  /** CLI log lines: `json` (one pino object per line), `pretty` (pino-pretty), `auto` (pretty on a terminal, else json). */
+  logFormat: LogFormat;
   /**
    * A folder holding the element's self-contained bundles (`now-playing.js`, `now-playing.iife.js`),
-   * served at `GET /now-playing.js` and `GET /now-playing.iife.js`; not served when absent.
+   * served at `GET /now-playing.js` and `GET /now-playing@<version>.js` (bundles.ts); every one must
+   * be there. Without it those paths are a 404.
    */
   bundleDir?: string;
 }
@@ -125,9 +129,12 @@ export const DEFAULTS: Omit<RelayConfig, 'upstreams'> = {
   maxRedirects: 3,
   crossHostRedirects: false,
   logLevel: 'info',
+  logFormat: 'auto',
 };
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+export const LOG_FORMATS = ['auto', 'json', 'pretty'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
 
 /** A configuration mistake; `option` is the flag or property name to show the user. */
 export class ConfigError extends Error {
@@ -270,6 +277,19 @@ export function resolveConfig(options: RelayOptions, names: Partial<Record<keyof
   if (typeof config.host !== 'string' || config.host === '') throw new ConfigError(name('host'), 'expected an address such as :: or 127.0.0.1');
   if (!LOG_LEVELS.includes(config.logLevel)) {
     throw new ConfigError(name('logLevel'), `expected one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(config.logLevel)}`);
+  }
+  if (!(LOG_FORMATS as readonly string[]).includes(config.logFormat)) {
+    throw new ConfigError(name('logFormat'), `expected one of ${LOG_FORMATS.join(', ')}, got ${JSON.stringify(config.logFormat)}`);
+  }
+  if (config.bundleDir !== undefined) {
+    if (typeof config.bundleDir !== 'string' || config.bundleDir === '') throw new ConfigError(name('bundleDir'), 'expected a folder');
+    const missing = missingBundleFiles(config.bundleDir);
+    if (missing.length > 0) {
+      throw new ConfigError(
+        name('bundleDir'),
+        `${JSON.stringify(config.bundleDir)} has no ${missing.join(' and no ')}: expected the folder of the element's bundles (node_modules/@now-playing/element/dist/bundle)`,
+      );
+    }
   }
   if (!Array.isArray(config.trustProxy) || !config.trustProxy.every((e) => typeof e === 'string')) {
     throw new ConfigError(name('trustProxy'), 'expected a list of IP addresses or CIDR ranges');

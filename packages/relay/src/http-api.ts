@@ -1,17 +1,16 @@
 /**
  * The plain-HTTP side of the relay, for consumers that do not speak WebSocket (server-side renderers,
  * scripts, uptime checks): `/healthz`, `/stations`, `/stations/<id>` with ETag and CORS, and the
- * element's bundle at `/now-playing.js` (and `/now-playing.iife.js` for classic scripts).
+ * element's bundles at `/now-playing.js` and `/now-playing@<version>.js` (and the `.iife.js` classic
+ * scripts), compressed and cached as bundles.ts decides.
  *
  * The handler is total: every route computes a `Reply` (sync or async), and one place turns a reply
  * into bytes or an exception into a 500 and a log line. So every answer, errors included, carries the
  * same hygiene headers, and `HEAD` is `GET` without the body by construction.
  */
-import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { join } from 'node:path';
 import { WS_PATH } from '@now-playing/protocol';
-import { strongEtag } from './etag.js';
+import { isBundlePath, type ElementBundles } from './bundles.js';
 import type { Hub } from './hub.js';
 import { silentLogger, type Logger } from './logger.js';
 import { MAX_TARGET_LENGTH, parseRequestTarget } from './request-target.js';
@@ -24,14 +23,11 @@ export interface HttpApiContext {
   stations: Stations;
   hub: Hub;
   startedAt: Date;
-  /** The folder of the element's self-contained bundles, served at `/now-playing.js` and `/now-playing.iife.js`. */
-  bundleDir?: string;
+  /** The element's self-contained bundles (`/now-playing.js`, …); without them those paths are a 404 that says so. */
+  bundles?: ElementBundles;
   /** Where a failing request is logged (one line each); silent by default. */
   log?: Logger;
 }
-
-/** The element's bundles (ES module and classic script), served from `bundleDir`. */
-const BUNDLE_FILES = new Set(['/now-playing.js', '/now-playing.iife.js']);
 
 const ALLOWED_METHODS = 'GET, HEAD, OPTIONS';
 
@@ -54,8 +50,6 @@ interface Reply {
 
 export function createHttpHandler(context: HttpApiContext): (req: IncomingMessage, res: ServerResponse) => void {
   const log = context.log ?? silentLogger();
-  // At most one entry per name in BUNDLE_FILES.
-  const bundles = new Map<string, Promise<{ body: Buffer; etag: string } | undefined>>();
 
   async function route(req: IncomingMessage): Promise<Reply> {
     // RFC 9112 §3.2: an HTTP/1.1 request without Host is a 400 (node:http's own check is off, so that
@@ -102,26 +96,11 @@ export function createHttpHandler(context: HttpApiContext): (req: IncomingMessag
       return { status: 200, body, headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-cache', etag } };
     }
 
-    if (BUNDLE_FILES.has(path) && context.bundleDir) {
-      let bundle = bundles.get(path);
-      if (!bundle) bundles.set(path, (bundle = loadBundle(join(context.bundleDir, path))));
-      const file = await bundle;
-      if (!file) {
-        bundles.delete(path); // look again next time: it may be built while the relay runs
-        return error(404, 'the element bundle is not built (pnpm build)');
-      }
-      return {
-        status: 200,
-        body: file.body,
-        headers: {
-          'content-type': 'text/javascript; charset=utf-8',
-          // A day fresh, then a week served stale while revalidating (ETag): every listener's page
-          // loads it from cache, and a relay upgrade still reaches every page within a day or two.
-          // Not `immutable`: the URL carries no version.
-          'cache-control': 'public, max-age=86400, stale-while-revalidate=604800',
-          etag: file.etag,
-        },
-      };
+    if (context.bundles) {
+      const bundle = await context.bundles.response(path, req.headers['accept-encoding']);
+      if (bundle) return { status: 200, ...bundle };
+    } else if (isBundlePath(path)) {
+      return error(404, 'this relay serves no element bundle');
     }
 
     return error(404, 'not found');
@@ -146,7 +125,9 @@ function send(req: IncomingMessage, res: ServerResponse, reply: Reply): void {
   const etag = reply.headers.etag;
   if (status === 200 && etag !== undefined && matchesEtag(req.headers['if-none-match'], etag)) {
     status = 304;
+    // RFC 9110 §15.4.5: a 304 carries ETag, Vary and Cache-Control, not the representation's metadata.
     delete headers['content-type'];
+    delete headers['content-encoding'];
   }
   res.writeHead(status, headers);
   res.end(req.method === 'HEAD' || status === 304 || status === 204 ? undefined : body);
@@ -174,15 +155,6 @@ function json(status: number, value: unknown, headers: Record<string, string> = 
     body: JSON.stringify(value),
     headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-cache', ...headers },
   };
-}
-
-async function loadBundle(path: string): Promise<{ body: Buffer; etag: string } | undefined> {
-  try {
-    const body = await readFile(path);
-    return { body, etag: strongEtag(body) };
-  } catch {
-    return undefined;
-  }
 }
 
 function matchesEtag(header: string | undefined, etag: string): boolean {

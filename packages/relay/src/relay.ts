@@ -5,6 +5,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CloseCode } from '@now-playing/protocol';
+import { ElementBundles } from './bundles.js';
 import { resolveConfig, trustedProxies, type RelayConfig, type RelayOptions, type UpstreamSpec } from './config.js';
 import { createHttpHandler } from './http-api.js';
 import { createHttpServer } from './http-server.js';
@@ -30,6 +31,7 @@ export class Relay {
   readonly #log: Logger;
   readonly #server: Server;
   readonly #ws: WebSocketEndpoint;
+  readonly #bundles: ElementBundles | undefined;
   #started = false;
 
   constructor(options: RelayOptions, dependencies: RelayDependencies = {}) {
@@ -65,12 +67,13 @@ export class Relay {
       clientMessageRate: config.clientMessageRate,
       clientMessageBurst: config.clientMessageBurst,
     });
+    this.#bundles = config.bundleDir ? new ElementBundles(config.bundleDir, log) : undefined;
     const handler = createHttpHandler({
       upstreams: () => this.health(),
       stations: this.stations,
       hub: this.hub,
       startedAt: new Date(),
-      ...(config.bundleDir ? { bundleDir: config.bundleDir } : {}),
+      ...(this.#bundles ? { bundles: this.#bundles } : {}),
       log,
     });
     this.#server = createHttpServer({ handler, onUpgrade: (req, socket, head) => this.#ws.handleUpgrade(req, socket, head), log });
@@ -97,7 +100,14 @@ export class Relay {
     // logged, never an unhandled 'error' event that would end the process.
     this.#server.on('error', (error) => this.#log.error({ err: error }, 'server error'));
     this.#log.info(
-      { url: this.url, upstreams: this.upstreams.map((u) => u.url), stations: this.stations.list().map((s) => s.id), maxConnections: this.config.maxConnections },
+      {
+        url: this.url,
+        websocket: `${this.url.replace(/^http/, 'ws')}/ws`,
+        upstreams: this.upstreams.map((u) => u.url),
+        stations: this.stations.list().map((s) => s.id),
+        maxConnections: this.config.maxConnections,
+        bundles: this.#bundles?.paths() ?? [],
+      },
       'relay listening',
     );
   }

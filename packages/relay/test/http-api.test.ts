@@ -84,10 +84,10 @@ describe('GET /now-playing.js', () => {
     expect((await fetch(`${stack.base}/other.js`)).status).toBe(404);
   });
 
-  it('a missing bundle is a 404 that says how to build it', async () => {
-    const stack = await startStack(undefined, { bundleDir: '/nonexistent' });
+  it('a relay without bundles answers a 404 that says so (a bundleDir without them is refused at startup: bundles.test.ts)', async () => {
+    const stack = await startStack();
     const res = await fetch(`${stack.base}/now-playing.js`);
     expect(res.status).toBe(404);
-    expect(((await res.json()) as { error: string }).error).toContain('pnpm build');
+    expect(await res.json()).toEqual({ error: 'this relay serves no element bundle' });
   });
 });

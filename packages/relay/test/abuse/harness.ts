@@ -195,21 +195,26 @@ class ChildRelay implements RelayProcess {
     this.#partial = lines.pop()!;
     if (this.#partial.length > MAX_LINE_CHARS) this.#partial = '';
     for (const line of lines) {
+      // Older builds (ABUSE_RELAY_CLI) print a plain "listening on" line; ours log it as JSON.
       const listening = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(line);
       if (listening && !line.startsWith('{')) {
         this.#listening?.(Number(listening[1]));
         continue;
       }
       if (!line.startsWith('{')) continue;
+      let log: LogLine;
+      try {
+        log = JSON.parse(line) as LogLine;
+      } catch {
+        continue; // a torn or foreign line: not a log line
+      }
+      const startup = log.msg === 'relay listening' && typeof log.url === 'string' ? /^http:\/\/127\.0\.0\.1:(\d+)$/.exec(log.url) : null;
+      if (startup) this.#listening?.(Number(startup[1]));
       if (this.logs.length >= MAX_LOG_LINES) {
         this.droppedLogLines++;
         continue;
       }
-      try {
-        this.logs.push(JSON.parse(line) as LogLine);
-      } catch {
-        // a torn or foreign line: not a log line
-      }
+      this.logs.push(log);
     }
   }
 }
