@@ -108,8 +108,9 @@ export class PlayerLink {
       const player = this.playing;
       const { delay } = this.#host;
       const wait = !player ? 0 : delay! >= 0 ? delay! * 1000 : playerDelay(player, state, now);
+      // Shown by the queue when due (at once when nothing waits and the delay is 0); meanwhile the
+      // rest of the update (listeners, status) shows with the track the listener hears.
       this.#queue.push({ state, previousTrack, changedAt: now }, now + wait);
-      return; // the queue shows it when due (at once when nothing waits and the delay is 0)
     } else if (!this.#queue.waiting.length) this.#shown = { ...this.#shown!, state, previousTrack };
     this.#emit();
   }
