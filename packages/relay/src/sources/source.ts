@@ -1,6 +1,8 @@
+import type { UpstreamSpec } from '../config.js';
+
 /**
  * The one seam every upstream kind plugs into. A source knows how to talk to one upstream (Icecast's
- * status-json today; in-stream ICY and Shoutcast later, as siblings of IcecastStatusSource) and reports
+ * status-json, Shoutcast's v1 and v2 status pages, in-stream ICY metadata) and reports
  * what it read, mount by mount, in the raw vocabulary of a radio server. Normalising that into the
  * NowPlaying model is not its job (see normalise.ts), so every source gets the same repairs.
  */
@@ -36,6 +38,22 @@ export interface Source {
   start(listener: SourceListener): void;
   /** Stop reading and abort anything in flight; resolves when nothing more will be reported. */
   stop(): Promise<void>;
+}
+
+/** What every built-in source is given: its upstream and the relay's limits for talking to it. */
+export interface SourceOptions {
+  /** The upstream: URL, credentials, charset, kind. */
+  upstream: UpstreamSpec;
+  /** Milliseconds between two polls; for a stream, the first reconnect delay after a failure. */
+  pollInterval: number;
+  /** Milliseconds for one whole request, redirects included; for a stream, also the longest silence before it counts as stalled. */
+  requestTimeout: number;
+  maxBackoff: number;
+  maxBodyBytes: number;
+  maxRedirects: number;
+  crossHostRedirects: boolean;
+  /** Called with what was repaired in an otherwise usable answer (for a debug log line). */
+  onRepairs?: (repairs: string[]) => void;
 }
 
 /** A failure with a reason meant for people (and for `staleReason` on the wire). */
