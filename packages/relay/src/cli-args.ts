@@ -35,6 +35,8 @@ export const FLAGS: Record<string, Flag> = {
   'evict-offline-after': { key: 'evictOfflineAfter', env: 'NOW_PLAYING_EVICT_OFFLINE_AFTER', arg: '<ms>', help: `remove a station off air this long (default ${DEFAULTS.evictOfflineAfter}, one hour)` },
   'max-redirects': { key: 'maxRedirects', env: 'NOW_PLAYING_MAX_REDIRECTS', arg: '<n>', help: `redirects followed per upstream request (default ${DEFAULTS.maxRedirects})` },
   'allow-cross-host-redirects': { key: 'crossHostRedirects', env: 'NOW_PLAYING_ALLOW_CROSS_HOST_REDIRECTS', arg: '', help: 'follow upstream redirects to other hosts (never to private addresses; default off)' },
+  redis: { key: 'redis', env: 'NOW_PLAYING_REDIS', arg: '<url>', help: 'scale out: redis://host:6379 shared by several relays; one reads each upstream, all serve clients (default: off, one process)' },
+  'redis-lease-ttl': { key: 'redisLeaseTtl', env: 'NOW_PLAYING_REDIS_LEASE_TTL', arg: '<ms>', help: `how long a relay's claim on an upstream lasts; a dead one is replaced within about this (default ${DEFAULTS.redisLeaseTtl})` },
   'log-level': { key: 'logLevel', env: 'NOW_PLAYING_LOG_LEVEL', arg: '<level>', help: `${LOG_LEVELS.join('|')} (default ${DEFAULTS.logLevel})` },
   'log-format': { key: 'logFormat', env: 'NOW_PLAYING_LOG_FORMAT', arg: '<format>', help: `${LOG_FORMATS.join('|')} (default ${DEFAULTS.logFormat}: pretty on a terminal, else one JSON object per line)` },
   bundle: { key: 'bundleDir', env: 'NOW_PLAYING_BUNDLE', arg: '<dir>', help: 'folder with the element bundles served at /now-playing.js and /now-playing@<version>.js (default: @now-playing/element\'s)' },

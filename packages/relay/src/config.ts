@@ -72,6 +72,14 @@ export interface RelayConfig {
   maxRedirects: number;
   /** Follow an upstream's redirect to another host (never to a private address; see docs/security.md). */
   crossHostRedirects: boolean;
+  /**
+   * Scale-out: `redis://[:password@]host[:port][/db]` (or `rediss://`) shared by several relay
+   * instances; one of them reads each upstream, every change reaches every instance. Unset: one
+   * process, no Redis code runs.
+   */
+  redis?: string;
+  /** Milliseconds a Redis lease on an upstream lasts (renewed every third); a dead holder is replaced within about this. */
+  redisLeaseTtl: number;
   /** pino level: fatal, error, warn, info, debug, trace or silent. */
   logLevel: string;
   /** CLI log lines: `json` (one pino object per line), `pretty` (pino-pretty), `auto` (pretty on a terminal, else json). */
@@ -128,6 +136,7 @@ export const DEFAULTS: Omit<RelayConfig, 'upstreams'> = {
   evictOfflineAfter: 60 * 60 * 1000,
   maxRedirects: 3,
   crossHostRedirects: false,
+  redisLeaseTtl: 10_000,
   logLevel: 'info',
   logFormat: 'auto',
 };
@@ -164,6 +173,7 @@ export const NUMBER_LIMITS: Record<string, [number, number]> = {
   maxStationsPerUpstream: [1, 100_000],
   evictOfflineAfter: [1000, 365 * 24 * 3_600_000],
   maxRedirects: [0, 10],
+  redisLeaseTtl: [300, 600_000],
 };
 
 /** Parse a whole number given as text (CLI flag or environment variable). */
@@ -296,7 +306,22 @@ export function resolveConfig(options: RelayOptions, names: Partial<Record<keyof
   }
   trustedProxies(config.trustProxy, name('trustProxy'));
   if (typeof config.crossHostRedirects !== 'boolean') throw new ConfigError(name('crossHostRedirects'), 'expected true or false');
+  if (config.redis !== undefined) checkRedisUrl(config.redis, name('redis'));
   return config;
+}
+
+/** `--redis` is a redis:// or rediss:// URL (shown without its password when it is not). */
+function checkRedisUrl(value: unknown, option: string): void {
+  const shown = typeof value === 'string' ? JSON.stringify(redactCredentials(value)) : String(value);
+  let url: URL | undefined;
+  try {
+    url = typeof value === 'string' ? new URL(value) : undefined;
+  } catch {
+    // reported below
+  }
+  if (!url || (url.protocol !== 'redis:' && url.protocol !== 'rediss:') || url.hostname === '') {
+    throw new ConfigError(option, `expected a URL such as redis://localhost:6379, got ${shown}`);
+  }
 }
 
 function safeDecode(text: string): string {

@@ -14,12 +14,15 @@ import { isBundlePath, type ElementBundles } from './bundles.js';
 import type { Hub } from './hub.js';
 import { silentLogger, type Logger } from './logger.js';
 import { MAX_TARGET_LENGTH, parseRequestTarget } from './request-target.js';
+import type { ScaleOutHealth } from './scale/scale-out.js';
 import type { Stations } from './stations.js';
 import type { UpstreamHealth } from './upstream.js';
 
 export interface HttpApiContext {
   /** Each upstream's health, for `/healthz` (URLs without credentials). */
   upstreams: () => UpstreamHealth[];
+  /** With `--redis`: the backplane's state, this instance's id and the leases it holds (`/healthz`'s `redis`). */
+  redis?: () => ScaleOutHealth | undefined;
   stations: Stations;
   hub: Hub;
   startedAt: Date;
@@ -64,13 +67,15 @@ export function createHttpHandler(context: HttpApiContext): (req: IncomingMessag
 
     if (path === '/healthz') {
       const upstreams = context.upstreams();
-      const ok = upstreams.every((u) => u.state === 'ok');
-      // 200 as long as the relay itself serves: a failing upstream is reported, not a reason to restart us.
+      const redis = context.redis?.();
+      const ok = upstreams.every((u) => u.state === 'ok') && (redis === undefined || redis.state === 'ready');
+      // 200 as long as the relay itself serves: a failing upstream (or Redis) is reported, not a reason to restart us.
       return json(200, {
         status: ok ? 'ok' : 'degraded',
         uptimeSeconds: Math.round((Date.now() - context.startedAt.getTime()) / 1000),
         clients: context.hub.count(),
         upstreams,
+        ...(redis ? { redis } : {}),
       });
     }
 

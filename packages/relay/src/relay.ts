@@ -6,10 +6,11 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CloseCode } from '@now-playing/protocol';
 import { ElementBundles } from './bundles.js';
-import { resolveConfig, trustedProxies, type RelayConfig, type RelayOptions, type UpstreamSpec } from './config.js';
+import { redactCredentials, resolveConfig, trustedProxies, type RelayConfig, type RelayOptions, type UpstreamSpec } from './config.js';
 import { createHttpHandler } from './http-api.js';
 import { createHttpServer } from './http-server.js';
 import { Hub } from './hub.js';
+import { scaleOutOverRedis, type ScaleOut } from './scale/scale-out.js';
 import { silentLogger, type Logger } from './logger.js';
 import { createSource } from './sources/create-source.js';
 import type { Source } from './sources/source.js';
@@ -33,6 +34,8 @@ export class Relay {
   readonly #ws: WebSocketEndpoint;
   readonly #bundles: ElementBundles | undefined;
   #started = false;
+  /** Scale-out over Redis (`--redis`); undefined for a single relay. */
+  #scale: ScaleOut | undefined;
 
   constructor(options: RelayOptions, dependencies: RelayDependencies = {}) {
     const config = (this.config = resolveConfig(options));
@@ -41,8 +44,12 @@ export class Relay {
     this.stations = new Stations({
       historyLength: config.historyLength,
       heartbeat: config.heartbeat,
-      publish: (patch) => hub.publish(patch.station, patch),
-      removed: (id, reason) => hub.closeStation(id, CloseCode.UnknownStation, reason),
+      // With --redis, a change reaches clients (here and on every instance) once it is committed.
+      publish: (patch) => (this.#scale ? this.#scale.publish(patch) : hub.publish(patch.station, patch)),
+      removed: (id, reason, station) => {
+        hub.closeStation(id, CloseCode.UnknownStation, reason);
+        this.#scale?.removed(station, reason);
+      },
     });
     const createSource = dependencies.createSource ?? defaultSource(log);
     this.upstreams = config.upstreams.map(
@@ -70,6 +77,7 @@ export class Relay {
     this.#bundles = config.bundleDir ? new ElementBundles(config.bundleDir, log) : undefined;
     const handler = createHttpHandler({
       upstreams: () => this.health(),
+      redis: () => this.#scale?.health(),
       stations: this.stations,
       hub: this.hub,
       startedAt: new Date(),
@@ -86,8 +94,8 @@ export class Relay {
   async start(): Promise<void> {
     if (this.#started) throw new Error('relay already started');
     this.#started = true;
-    const first = this.upstreams.map((upstream) => upstream.start());
-    await Promise.race([Promise.all(first), delay(this.config.requestTimeout + 100)]);
+    if (this.config.redis !== undefined) await this.#startScaleOut(this.config.redis);
+    else await Promise.race([Promise.all(this.upstreams.map((upstream) => upstream.start())), delay(this.config.requestTimeout + 100)]);
     this.#ws.start();
     await new Promise<void>((resolve, reject) => {
       this.#server.once('error', reject);
@@ -117,10 +125,34 @@ export class Relay {
     if (!this.#started) return;
     this.#started = false;
     const serverClosed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
-    await Promise.all([this.#ws.close(graceMs), ...this.upstreams.map((u) => u.stop())]);
+    await Promise.all([this.#ws.close(graceMs), ...this.upstreams.map((u) => u.stop()), this.#scale?.stop()]);
     this.#server.closeAllConnections();
     await serverClosed;
     this.#log.info('relay stopped');
+  }
+
+  /**
+   * With `--redis`: connect, load the stored stations, claim the upstreams' leases; the instance that
+   * wins one reads that upstream (the others get its changes). Bounded like the single-relay start.
+   */
+  async #startScaleOut(url: string): Promise<void> {
+    const { config } = this;
+    this.#scale = await scaleOutOverRedis(url, {
+      stations: this.stations,
+      hub: this.hub,
+      upstreams: this.upstreams,
+      log: this.#log,
+      leaseTtl: config.redisLeaseTtl,
+      requestTimeout: config.requestTimeout,
+      maxStationsPerUpstream: config.maxStationsPerUpstream,
+    });
+    this.#log.info({ redis: redactCredentials(url), instance: this.#scale.instance, leaseTtl: config.redisLeaseTtl }, 'scaling out over redis');
+    await this.#scale.start();
+  }
+
+  /** Scale-out over Redis, when configured (after `start`): leases, instance id, backplane state. */
+  get scaleOut(): ScaleOut | undefined {
+    return this.#scale;
   }
 
   /** The bound address (after `start`). */
@@ -139,7 +171,7 @@ export class Relay {
 
   /** Each upstream's health (URLs without credentials), as `/healthz` shows it. */
   health(): UpstreamHealth[] {
-    return this.upstreams.map((u) => u.health());
+    return this.upstreams.map((u) => this.#scale?.upstreamHealth(u) ?? u.health());
   }
 
   /** Open WebSocket connections. */

@@ -31,6 +31,12 @@ export interface StationOptions {
   now?: () => Date;
 }
 
+/** Where a station's data comes from: an upstream (its status URL, as shown) and one of its mounts. */
+export interface StationOrigin {
+  upstream: string;
+  mount: string;
+}
+
 export class Station {
   #state: NowPlaying;
   #seq = 1;
@@ -41,6 +47,7 @@ export class Station {
   constructor(
     readonly id: string,
     private readonly options: StationOptions,
+    readonly origin?: StationOrigin,
   ) {
     this.#state = { station: { id }, online: false, stale: false, history: {} };
   }
@@ -80,6 +87,17 @@ export class Station {
   snapshot(): SnapshotMessage {
     const { id, options } = this;
     return { type: 'snapshot', v: PROTOCOL_VERSION, station: id, seq: this.#seq, heartbeat: options.heartbeat, data: this.#state };
+  }
+
+  /**
+   * Take a state and `seq` committed elsewhere (scale-out: another instance's change, or the stored
+   * state a new lease holder continues from), without a message: the caller decides what clients get.
+   */
+  restore(state: NowPlaying, seq: number, offlineSince: number | undefined): void {
+    this.#state = state;
+    this.#seq = seq;
+    this.#offlineSince = offlineSince;
+    this.#snapshot = this.#document = undefined;
   }
 
   /** The upstream answered and lists this mount. */

@@ -5,13 +5,13 @@
  */
 import type { PatchMessage } from '@now-playing/protocol';
 import { stationIdOf } from './normalise.js';
-import { Station, type StationOptions } from './station.js';
+import { Station, type StationOptions, type StationOrigin } from './station.js';
 
 export interface StationsOptions extends StationOptions {
   /** Every change, as one patch message. */
   publish: (message: PatchMessage) => void;
   /** A station was removed (its clients are closed with 4404 and `reason`). */
-  removed: (id: string, reason: string) => void;
+  removed: (id: string, reason: string, station: Station) => void;
 }
 
 export class Stations {
@@ -37,19 +37,29 @@ export class Stations {
    * counter after that (`live`, `live@icecast2:8000`, `live@icecast2:8000~2`, …), so no two upstreams
    * ever write into one station.
    */
-  create(mount: string, qualifier: string): Station {
+  create(mount: string, qualifier: string, upstream?: string): Station {
     const base = stationIdOf(mount);
     let id = base;
     for (let n = 1; this.#stations.has(id); n++) id = n === 1 ? `${base}@${qualifier}` : `${base}@${qualifier}~${n}`;
-    const station = new Station(id, this.options);
+    const station = new Station(id, this.options, upstream === undefined ? undefined : { upstream, mount });
     this.#stations.set(id, station);
+    return station;
+  }
+
+  /**
+   * The station with exactly this id, created when absent. Scale-out followers take ids from the
+   * lease holder's messages instead of choosing them, so every instance names a station alike.
+   */
+  adopt(id: string, origin: StationOrigin): Station {
+    let station = this.#stations.get(id);
+    if (!station) this.#stations.set(id, (station = new Station(id, this.options, origin)));
     return station;
   }
 
   remove(station: Station, reason: string): void {
     if (this.#stations.get(station.id) !== station) return;
     this.#stations.delete(station.id);
-    this.options.removed(station.id, reason);
+    this.options.removed(station.id, reason, station);
   }
 
   /** Pass a station's change (if any) on to the hub. */

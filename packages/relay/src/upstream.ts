@@ -76,6 +76,16 @@ export class Upstream {
     return this.source.stop();
   }
 
+  /**
+   * Scale-out: before this instance starts polling (it won the lease), take over the stations another
+   * instance made of this upstream's mounts, with their stored state, so the first reading continues
+   * from them (seq + 1) instead of starting over. Call while stopped.
+   */
+  restore(stations: Station[]): void {
+    this.#mounts.clear();
+    for (const station of stations) if (station.origin?.upstream === this.url) this.#mounts.set(station.origin.mount, station);
+  }
+
   health(): UpstreamHealth {
     return { ...this.#health, stations: [...this.#mounts.values()].map((s) => s.id) };
   }
@@ -127,7 +137,7 @@ export class Upstream {
         }
         this.#remove(oldest[0], oldest[1], 'station removed: replaced by a new mount');
       }
-      const station = this.stations.create(reading.mount, this.#qualifier);
+      const station = this.stations.create(reading.mount, this.#qualifier, this.url);
       this.#mounts.set(reading.mount, station);
       this.stations.emit(station.applyReading(reading));
       added.push(station.id);
