@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install everything now-playing needs, from scratch, on Debian/Ubuntu with Node >= 20.19:
-# pnpm 10, the workspace's dependencies (from the lockfile), and a Chromium for the browser tests
-# when Playwright's own browser is not there. Safe to run again: each step is skipped when done.
+# pnpm 10, the workspace's dependencies (from the lockfile), a redis-server for the scale-out tests,
+# and a Chromium for the browser tests when Playwright's own browser is not there. Safe to run again: each step is skipped when done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,6 +13,18 @@ fi
 
 echo "» installing dependencies"
 pnpm install --frozen-lockfile --reporter=append-only
+
+# The scale-out tests start a real redis-server (Debian's package; the relay itself needs none).
+if ! command -v redis-server >/dev/null 2>&1; then
+  if command -v apt-get >/dev/null 2>&1 && [[ "$(id -u)" == 0 ]]; then
+    echo "» installing Debian's redis-server"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
+  else
+    echo "No redis-server found (the scale-out tests start one): sudo apt-get install redis-server" >&2
+    exit 1
+  fi
+fi
 
 if [[ "${1:-}" == "--with-browser" ]]; then
   # Playwright's own browser is preferred where a user has it; otherwise Debian's Chromium.
