@@ -1,8 +1,9 @@
 /**
  * `pnpm bench:size`: the gzip size of the element's self-contained bundles against the budget
- * (10 KB gzip for the ES bundle), beside a baseline built in the same run with the same settings
- * (a minimal Lit element), so the figure reads as "Lit + what we add". Build the element first
- * (`pnpm build`, or `pnpm --filter @now-playing/element build`).
+ * (10 KB gzip for the ES bundle of `<now-playing>`), beside a baseline built in the same run with the
+ * same settings (a minimal Lit element), so the figure reads as "Lit + what we add". The bundles of
+ * `<now-playing-history>` are reported beside them (each works alone, so each carries Lit and the
+ * connection). Build the element first (`pnpm build`, or `pnpm --filter @now-playing/element build`).
  *
  * Prints a markdown table to paste into README.md's Size section, with the date and how it was measured.
  * Exits 1 when the ES bundle is over the budget.
@@ -44,6 +45,8 @@ function measure(path: string): Size {
 
 const es = measure(`${bundleDir}/now-playing.js`);
 const iife = measure(`${bundleDir}/now-playing.iife.js`);
+const historyEs = measure(`${bundleDir}/now-playing-history.js`);
+const historyIife = measure(`${bundleDir}/now-playing-history.iife.js`);
 const baseline = measure(`${outDir}/baseline.js`);
 const builtAt = statSync(`${bundleDir}/now-playing.js`).mtime;
 
@@ -63,6 +66,8 @@ console.log(
     '|---|---|---|---|',
     row('`now-playing.js` (ES module, self-contained)', es, true),
     row('`now-playing.iife.js` (classic script)', iife),
+    row('`now-playing-history.js` (ES module, self-contained)', historyEs),
+    row('`now-playing-history.iife.js` (classic script)', historyIife),
     row('baseline in the same run: a minimal Lit element', baseline),
     '',
     `Measured ${day(new Date())} by \`pnpm bench:size\` (bundles built ${day(builtAt)}; Node ${process.versions.node}: ` +

@@ -4,6 +4,8 @@
 
 /** The module apps import: everything is bundled into it (vite.config.ts), so tools link there. */
 const ENTRY = 'dist/index.js';
+/** Elements with an entry of their own (`@now-playing/element/history`), by tag name. */
+const OWN_ENTRY = { 'now-playing-history': 'dist/history.js' };
 
 /**
  * Makes the manifest describe what ships: one module (`dist/index.js`) with the elements; its own
@@ -33,20 +35,19 @@ function describeWhatShips() {
           if (item.default) item.default = spell(item.default);
         }
       }
-      manifest.modules = [
-        {
-          kind: 'javascript-module',
-          path: ENTRY,
-          declarations: elements,
-          exports: elements.flatMap((element) => {
-            const declaration = { name: element.name, module: ENTRY };
-            return [
-              { kind: 'js', name: element.name, declaration },
-              { kind: 'custom-element-definition', name: element.tagName, declaration },
-            ];
-          }),
-        },
-      ];
+      const modules = new Map();
+      for (const element of elements) {
+        const path = OWN_ENTRY[element.tagName] ?? ENTRY;
+        const module = modules.get(path) ?? { kind: 'javascript-module', path, declarations: [], exports: [] };
+        const declaration = { name: element.name, module: path };
+        module.declarations.push(element);
+        module.exports.push(
+          { kind: 'js', name: element.name, declaration },
+          { kind: 'custom-element-definition', name: element.tagName, declaration },
+        );
+        modules.set(path, module);
+      }
+      manifest.modules = [...modules.values()];
     },
   };
 }
@@ -54,7 +55,7 @@ function describeWhatShips() {
 export default {
   // Every module: the elements, and the types and defaults they use. Only the elements are kept.
   globs: ['src/*.ts'],
-  exclude: ['src/react.ts', 'src/vue.ts', 'src/svelte.ts', 'src/iife.ts', 'src/standalone.ts'],
+  exclude: ['src/react.ts', 'src/vue.ts', 'src/svelte.ts', 'src/iife.ts', 'src/history-iife.ts', 'src/standalone.ts'],
   outdir: 'dist',
   litelement: true,
   packagejson: false,

@@ -14,7 +14,7 @@ function minifyCss(): Plugin {
     name: 'now-playing:minify-css',
     enforce: 'pre',
     transform(code, id) {
-      if (!id.endsWith('/src/styles.ts')) return;
+      if (!/\/src\/[\w-]*styles\.ts$/.test(id)) return;
       const minified = code.replace(/\/\* css \*\/ `([^`]*)`/g, (match, css: string) => {
         const min = css
           .replace(/\/\*[^]*?\*\//g, '')
@@ -186,4 +186,51 @@ const bundleBuild: UserConfig = {
   },
 };
 
-export default defineConfig(({ mode }) => (mode === 'package' ? packageBuild : bundleBuild));
+/** The modules `<now-playing-history>` shares with `<now-playing>` (both exported by `dist/index.js`). */
+const SHARED_WITH_INDEX = /[\\/]src[\\/](connection|format)\.ts$/;
+
+/**
+ * `vite build --mode history-package`: `dist/history.js`, the module of `@now-playing/element/history`,
+ * one chunk like `index.js` (property mangling needs it). The connection and the formatter are
+ * imported from `./index.js`, not copied, so an app with both elements carries them once.
+ */
+const historyPackageBuild: UserConfig = {
+  ...packageBuild,
+  plugins: [minifyCss()],
+  build: {
+    ...packageBuild.build,
+    emptyOutDir: false,
+    lib: { entry: 'src/history.ts', formats: ['es'], fileName: () => 'history.js' },
+    rolldownOptions: {
+      ...packageBuild.build!.rolldownOptions,
+      external: [/^lit(\/|$)/, /^@now-playing\/protocol$/, SHARED_WITH_INDEX],
+      output: {
+        ...packageBuild.build!.rolldownOptions!.output,
+        paths: (id) => (SHARED_WITH_INDEX.test(id) ? './index.js' : id),
+      },
+    },
+  },
+};
+
+/**
+ * `vite build --mode history`: the self-contained bundles of `<now-playing-history>`
+ * (`now-playing-history.js`, `.iife.js`), built after the default mode (which empties the folder).
+ * Self-contained like `now-playing.js`, so either works alone; on one page they share the socket
+ * (connection.ts keeps one registry per page).
+ */
+const historyBundleBuild: UserConfig = {
+  ...bundleBuild,
+  build: {
+    ...bundleBuild.build,
+    emptyOutDir: false,
+    lib: {
+      entry: 'src/history.ts',
+      name: 'NowPlayingHistory',
+      formats: ['es', 'iife'],
+      fileName: (format) => (format === 'es' ? 'now-playing-history.js' : `now-playing-history.${format}.js`),
+    },
+  },
+};
+
+const builds: Record<string, UserConfig> = { package: packageBuild, 'history-package': historyPackageBuild, history: historyBundleBuild };
+export default defineConfig(({ mode }) => builds[mode] ?? bundleBuild);

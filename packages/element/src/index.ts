@@ -6,7 +6,7 @@ export { NowPlayingElement } from './now-playing.js';
 export type { ScrollMode, NowPlayingChangeDetail, NowPlayingStatusDetail } from './now-playing.js';
 // The reconnection timings (DEFAULT_HEARTBEAT, MIN_RECONNECTION_DELAY, …) are documented in
 // connection.ts. The self-contained bundles export only the element (src/standalone.ts).
-export { Connection, acquireConnection } from './connection.js';
+export { Connection, acquireConnection, CONNECTING } from './connection.js';
 export { socketUrl } from './socket-url.js';
 export type {
   ConnectionStatus,
