@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install everything now-playing needs, from scratch, on Debian/Ubuntu with Node >= 20.19:
 # pnpm 10, the workspace's dependencies (from the lockfile), a redis-server for the scale-out tests,
-# and a Chromium for the browser tests when Playwright's own browser is not there. Safe to run again: each step is skipped when done.
+# an nginx for the deployment test, and a Chromium for the browser tests when Playwright's own browser is not there. Safe to run again: each step is skipped when done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,6 +22,19 @@ if ! command -v redis-server >/dev/null 2>&1; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
   else
     echo "No redis-server found (the scale-out tests start one): sudo apt-get install redis-server" >&2
+    exit 1
+  fi
+fi
+
+# The deployment e2e test (e2e/nginx.spec.ts) runs a real nginx in front of the relay (Debian's
+# package; the test starts its own instance in the foreground, on its own ports).
+if ! command -v nginx >/dev/null 2>&1 && [[ ! -x /usr/sbin/nginx ]]; then
+  if command -v apt-get >/dev/null 2>&1 && [[ "$(id -u)" == 0 ]]; then
+    echo "» installing Debian's nginx"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null
+  else
+    echo "No nginx found (the deployment test runs one): sudo apt-get install nginx" >&2
     exit 1
   fi
 fi

@@ -114,6 +114,8 @@ export async function relayPort(proc: Proc): Promise<number> {
 export interface RelayInit {
   heartbeat?: number;
   pollInterval?: number;
+  /** More CLI flags (e.g. `--trust-proxy 127.0.0.1`). */
+  args?: string[];
 }
 
 /** The relay CLI. `restart()` starts a new process on the same port (clients reconnect to it). */
@@ -141,7 +143,7 @@ export class RelayProcess {
   }
 
   private async launch(port: number): Promise<void> {
-    const { heartbeat = 2000, pollInterval = 200 } = this.init;
+    const { heartbeat = 2000, pollInterval = 200, args = [] } = this.init;
     this.proc = new Proc('packages/relay/dist/cli.js', [
       '--upstream', this.upstream,
       '--host', '127.0.0.1',
@@ -151,6 +153,7 @@ export class RelayProcess {
       '--heartbeat', String(heartbeat),
       '--bundle', BUNDLE_DIR,
       '--log-level', 'info', // the startup line, which names the port, is an info line
+      ...args,
     ]);
     this.port = await relayPort(this.proc);
   }
