@@ -151,6 +151,7 @@ describe('Lease', () => {
     const log = captureLogs('silent').logger;
     const ttl = 600;
     const events: string[] = [];
+    const gauge: string[] = [];
     const make = (instance: string) =>
       new Lease({
         store,
@@ -160,6 +161,7 @@ describe('Lease', () => {
         health: () => JSON.stringify({ state: 'ok', by: instance }),
         won: async () => void events.push(`${instance} won`),
         lost: async (reason) => void events.push(`${instance} lost: ${reason}`),
+        changed: (held) => void gauge.push(`${instance}=${held ? 1 : 0}`),
         log,
       });
     const a = make('A');
@@ -175,6 +177,7 @@ describe('Lease', () => {
     // Expected after about ttl + ttl/3; the wait's own bound is the test's limit.
     await waitFor(() => b.held, 3 * ttl, 'B to take over');
     expect(events).toEqual(['A won', 'A lost: frozen', 'B won']);
+    expect(gauge).toEqual(['A=1', 'A=0', 'B=1']);
     await b.stop();
     expect(events.at(-1)).toBe('B lost: shutting down');
     expect(redis.cli('EXISTS', `now-playing:lease:${UPSTREAM}`)).toBe('0');

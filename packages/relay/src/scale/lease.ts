@@ -25,6 +25,8 @@ export interface LeaseOptions {
   won: () => Promise<void>;
   /** The lease was lost (taken over, expired, refused, or the backplane went away): stop reading. */
   lost: (reason: string) => Promise<void>;
+  /** Told at once whenever `held` changes (before `won`/`lost` run): the lease-holder gauge. */
+  changed?: (held: boolean) => void;
   log: Logger;
 }
 
@@ -90,6 +92,7 @@ export class Lease {
     if (!this.#held) return;
     this.#held = false;
     clearTimeout(this.#deadline);
+    this.options.changed?.(false);
     this.options.log.info({ upstream: this.options.upstream, reason }, 'lease lost: no longer reading this upstream');
     this.#transition(() => this.options.lost(reason));
     if (this.#running) this.#schedule(0);
@@ -124,6 +127,7 @@ export class Lease {
       this.#deadline = setTimeout(() => this.lose('lease not renewed in time'), Math.max(0, left));
       if (!this.#held) {
         this.#held = true;
+        this.options.changed?.(true);
         log.info({ upstream, instance }, 'lease won: reading this upstream');
         this.#transition(() => this.options.won());
       }

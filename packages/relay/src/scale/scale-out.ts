@@ -41,6 +41,8 @@ export interface ScaleOutOptions {
   /** `start` resolves after at most this many ms, connected or not. */
   startTimeout: number;
   log: Logger;
+  /** Whether this instance holds `upstream`'s lease, told at start (false) and on every change (metrics). */
+  onLease?: (upstream: string, held: boolean) => void;
 }
 
 /** `/healthz`'s `redis` member. */
@@ -74,7 +76,7 @@ const CONNECT_WAIT_MS = 2000;
  */
 export async function scaleOutOverRedis(
   url: string,
-  parts: Pick<ScaleOutOptions, 'stations' | 'hub' | 'upstreams' | 'log'> & { leaseTtl: number; requestTimeout: number; maxStationsPerUpstream: number },
+  parts: Pick<ScaleOutOptions, 'stations' | 'hub' | 'upstreams' | 'log' | 'onLease'> & { leaseTtl: number; requestTimeout: number; maxStationsPerUpstream: number },
 ): Promise<ScaleOut> {
   const { RedisBackplane } = await import('./redis-backplane.js');
   const instance = newInstanceId();
@@ -129,9 +131,11 @@ export class ScaleOut {
           health: () => JSON.stringify(upstream.health()),
           won: () => this.#won(upstream),
           lost: (reason) => this.#lost(upstream, reason),
+          changed: (held) => options.onLease?.(upstream.url, held),
           log: this.#log,
         }),
       );
+      options.onLease?.(upstream.url, false);
     }
   }
 
