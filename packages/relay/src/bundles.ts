@@ -23,9 +23,10 @@ import type { Logger } from './logger.js';
 
 /**
  * The bundles a relay serves, from its bundle folder: every one must be there (checked at startup).
- * Another bundle is one more row.
+ * Another bundle is one more row. `<now-playing-history>` has bundles of its own, so `<now-playing>`'s
+ * do not grow for pages that show no history.
  */
-export const BUNDLE_FILES: readonly string[] = ['now-playing.js', 'now-playing.iife.js'];
+export const BUNDLE_FILES: readonly string[] = ['now-playing.js', 'now-playing.iife.js', 'now-playing-history.js', 'now-playing-history.iife.js'];
 
 /** The unversioned URL: fresh for 5 minutes, then served from cache while revalidating (ETag) for a day. */
 export const SHORT_CACHE = 'public, max-age=300, stale-while-revalidate=86400';

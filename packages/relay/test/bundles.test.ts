@@ -60,6 +60,8 @@ async function elementPackage(version: string | undefined, files: Record<string,
   const contents: Record<string, string | Buffer> = {
     'now-playing.js': bundleSource('esm'),
     'now-playing.iife.js': bundleSource('iife'),
+    'now-playing-history.js': bundleSource('historyEsm'),
+    'now-playing-history.iife.js': bundleSource('historyIife'),
     ...files,
   };
   for (const [name, content] of Object.entries(contents)) await writeFile(join(dir, name), content);
@@ -180,7 +182,7 @@ describe('serving the bundles', () => {
     expect((await get(stack.base, '/now-playing.js')).status).toBe(200);
     expect((await get(stack.base, '/now-playing@1.0.0.js')).status).toBe(404);
     const listening = lines().find((line) => line.msg === 'relay listening');
-    expect(listening?.bundles).toEqual(['/now-playing.js', '/now-playing.iife.js']);
+    expect(listening?.bundles).toEqual(['/now-playing.js', '/now-playing.iife.js', '/now-playing-history.js', '/now-playing-history.iife.js']);
   });
 
   it('uses the build\'s precompressed files when they hold the bundle\'s bytes', async () => {
@@ -198,6 +200,8 @@ describe('serving the bundles', () => {
     expect(loaded.map((line) => [line.bundle, line.precompressed])).toEqual([
       ['now-playing.js', ['gzip', 'br']],
       ['now-playing.iife.js', []],
+      ['now-playing-history.js', []],
+      ['now-playing-history.iife.js', []],
     ]);
     expect(lines().filter((line) => line.level === 40)).toEqual([]);
   });
@@ -287,7 +291,7 @@ describe('the bundle folder is checked before the relay starts', () => {
     );
     const half = await mkdtemp(join(tmpdir(), 'np-half-'));
     await writeFile(join(half, 'now-playing.js'), 'x');
-    expect(() => createRelay({ upstreams: ['http://127.0.0.1:9'], bundleDir: half })).toThrow(/has no now-playing\.iife\.js: expected the folder/);
+    expect(() => createRelay({ upstreams: ['http://127.0.0.1:9'], bundleDir: half })).toThrow(/has no now-playing\.iife\.js and no now-playing-history\.js and no now-playing-history\.iife\.js: expected the folder/);
     expect(() => createRelay({ upstreams: ['http://127.0.0.1:9'], bundleDir: '/nonexistent/dir' })).toThrow(/has no now-playing\.js and no now-playing\.iife\.js/);
   });
 });

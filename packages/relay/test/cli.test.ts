@@ -128,7 +128,16 @@ describe('now-playing-relay CLI', () => {
     const startup = lines.find((line) => line.msg === 'relay listening')!;
     expect(startup).toMatchObject({ level: 30, name: 'now-playing-relay', url, websocket: `${url.replace('http', 'ws')}/ws`, stations: ['live'] });
     const { version } = JSON.parse(readFileSync(`${BUNDLE_DIR}/../../package.json`, 'utf8')) as { version: string };
-    expect(startup.bundles).toEqual(['/now-playing.js', '/now-playing.iife.js', `/now-playing@${version}.js`, `/now-playing@${version}.iife.js`]);
+    expect(startup.bundles).toEqual([
+      '/now-playing.js',
+      '/now-playing.iife.js',
+      '/now-playing-history.js',
+      '/now-playing-history.iife.js',
+      `/now-playing@${version}.js`,
+      `/now-playing@${version}.iife.js`,
+      `/now-playing-history@${version}.js`,
+      `/now-playing-history@${version}.iife.js`,
+    ]);
     expect(lines.map((line) => line.msg)).toEqual(expect.arrayContaining(['shutting down', 'relay stopped']));
     expect(proc.err()).toBe('');
   });
@@ -220,7 +229,7 @@ describe('now-playing-relay CLI', () => {
     expect(await proc.exited).toBe(0);
     const warnings = logLines(proc).filter((line) => line.level === 40);
     expect(warnings).toHaveLength(1);
-    expect(warnings[0]).toMatchObject({ missing: ['now-playing.js', 'now-playing.iife.js'] });
+    expect(warnings[0]).toMatchObject({ missing: ['now-playing.js', 'now-playing.iife.js', 'now-playing-history.js', 'now-playing-history.iife.js'] });
     expect(logLines(proc).find((line) => line.msg === 'relay listening')?.bundles).toEqual([]);
   });
 });

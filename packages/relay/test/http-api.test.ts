@@ -71,6 +71,7 @@ describe('GET /now-playing.js', () => {
     const dir = await mkdtemp(`${tmpdir()}/np-bundle-`);
     await writeFile(`${dir}/now-playing.js`, 'export const esm = 1;');
     await writeFile(`${dir}/now-playing.iife.js`, 'var classic = 1;');
+    for (const history of ['now-playing-history.js', 'now-playing-history.iife.js']) await writeFile(`${dir}/${history}`, 'var history = 1;');
     const stack = await startStack(undefined, { bundleDir: dir });
     const res = await fetch(`${stack.base}/now-playing.js`);
     expect(res.status).toBe(200);

@@ -186,6 +186,7 @@ describe('every answer: Content-Length in bytes, nosniff, CORS; HEAD = GET heade
     const dir = await mkdtemp(`${tmpdir()}/np-bundle-`);
     await writeFile(`${dir}/now-playing.js`, 'export const note = "♫ ü";');
     await writeFile(`${dir}/now-playing.iife.js`, 'var note = "♫";');
+    for (const history of ['now-playing-history.js', 'now-playing-history.iife.js']) await writeFile(`${dir}/${history}`, 'var history = 1;');
     return startStack({ '/live': { title: 'Björk - Jóga ♫ 日本語', serverName: 'Ràdio ✓' } }, { bundleDir: dir });
   }
 
