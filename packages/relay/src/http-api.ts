@@ -1,6 +1,6 @@
 /**
  * The plain-HTTP side of the relay, for consumers that do not speak WebSocket (server-side renderers,
- * scripts, uptime checks): `/healthz`, `/stations`, `/stations/<id>` with ETag and CORS, and the
+ * scripts, uptime checks, Prometheus): `/healthz`, `/metrics`, `/stations`, `/stations/<id>` with ETag and CORS, and the
  * element's bundles at `/now-playing.js` and `/now-playing@<version>.js` (and the `.iife.js` classic
  * scripts), compressed and cached as bundles.ts decides.
  *
@@ -13,6 +13,7 @@ import { WS_PATH } from '@now-playing/protocol';
 import { isBundlePath, type ElementBundles } from './bundles.js';
 import type { Hub } from './hub.js';
 import { silentLogger, type Logger } from './logger.js';
+import type { Metrics } from './metrics.js';
 import { MAX_TARGET_LENGTH, parseRequestTarget } from './request-target.js';
 import type { ScaleOutHealth } from './scale/scale-out.js';
 import type { Stations } from './stations.js';
@@ -25,6 +26,8 @@ export interface HttpApiContext {
   redis?: () => ScaleOutHealth | undefined;
   stations: Stations;
   hub: Hub;
+  /** Served at `/metrics` (Prometheus text format); without it, `/metrics` is a 404. */
+  metrics?: Metrics;
   startedAt: Date;
   /** The element's self-contained bundles (`/now-playing.js`, …); without them those paths are a 404 that says so. */
   bundles?: ElementBundles;
@@ -99,6 +102,11 @@ export function createHttpHandler(context: HttpApiContext): (req: IncomingMessag
       if (!station) return error(404, 'unknown station');
       const { body, etag } = station.document();
       return { status: 200, body, headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-cache', etag } };
+    }
+
+    if (path === '/metrics' && context.metrics) {
+      const { body, contentType } = await context.metrics.exposition();
+      return { status: 200, body, headers: { 'content-type': contentType, 'cache-control': 'no-store' } };
     }
 
     if (context.bundles) {

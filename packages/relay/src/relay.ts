@@ -9,7 +9,8 @@ import { ElementBundles } from './bundles.js';
 import { redactCredentials, resolveConfig, trustedProxies, type RelayConfig, type RelayOptions, type UpstreamSpec } from './config.js';
 import { createHttpHandler } from './http-api.js';
 import { createHttpServer } from './http-server.js';
-import { Hub } from './hub.js';
+import { Hub, type HubOptions } from './hub.js';
+import { Metrics, meterSource } from './metrics.js';
 import { scaleOutOverRedis, type ScaleOut } from './scale/scale-out.js';
 import { silentLogger, type Logger } from './logger.js';
 import { createSource } from './sources/create-source.js';
@@ -22,11 +23,15 @@ export interface RelayDependencies {
   logger?: Logger;
   /** Replace the default source of an upstream (chosen by its kind: sources/create-source.ts). */
   createSource?: (upstream: UpstreamSpec, config: RelayConfig) => Source;
+  /** Fan-out slicing (hub.ts); tests use tiny slices to exercise ordering across them. */
+  fanout?: Pick<HubOptions, 'sliceMs' | 'turn'>;
 }
 
 export class Relay {
   readonly config: RelayConfig;
   readonly hub: Hub;
+  /** What `GET /metrics` serves (prom-client registry, one per relay). */
+  readonly metrics: Metrics;
   readonly stations: Stations;
   readonly upstreams: readonly Upstream[];
   readonly #log: Logger;
@@ -40,7 +45,8 @@ export class Relay {
   constructor(options: RelayOptions, dependencies: RelayDependencies = {}) {
     const config = (this.config = resolveConfig(options));
     const log = (this.#log = dependencies.logger ?? silentLogger());
-    const hub = (this.hub = new Hub());
+    const metrics = (this.metrics = new Metrics());
+    const hub = (this.hub = new Hub({ ...dependencies.fanout, observer: metrics }));
     this.stations = new Stations({
       historyLength: config.historyLength,
       heartbeat: config.heartbeat,
@@ -56,7 +62,7 @@ export class Relay {
       (spec) =>
         new Upstream(
           spec,
-          createSource(spec, config),
+          meterSource(createSource(spec, config), metrics),
           this.stations,
           { maxStations: config.maxStationsPerUpstream, evictOfflineAfter: config.evictOfflineAfter },
           log,
@@ -73,13 +79,16 @@ export class Relay {
       maxBufferedBytes: config.maxBufferedBytes,
       clientMessageRate: config.clientMessageRate,
       clientMessageBurst: config.clientMessageBurst,
+      metrics,
     });
+    metrics.observe({ clientsByStation: () => this.stations.list().map((s) => [s.id, hub.count(s.id)]), stations: () => this.stations.size });
     this.#bundles = config.bundleDir ? new ElementBundles(config.bundleDir, log) : undefined;
     const handler = createHttpHandler({
       upstreams: () => this.health(),
       redis: () => this.#scale?.health(),
       stations: this.stations,
       hub: this.hub,
+      metrics,
       startedAt: new Date(),
       ...(this.#bundles ? { bundles: this.#bundles } : {}),
       log,

@@ -7,17 +7,21 @@
  * - a WebSocket protocol ping; a client that has not answered the previous one is terminated, so
  *   half-open TCP connections do not pile up.
  * Refusals are close frames with a reason: browsers cannot read an HTTP refusal's reason.
+ *
+ * Both heartbeats and every broadcast go through the hub's sliced fan-out (hub.ts), so none of them
+ * holds the event loop for long at tens of thousands of clients.
  */
 import type { IncomingMessage } from 'node:http';
 import type { BlockList } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { CloseCode, MAX_CLIENT_MESSAGE_BYTES, WS_PATH, parseClientMessage, type ServerMessage } from '@now-playing/protocol';
-import { WebSocketServer, type WebSocket } from 'ws';
-import { Client, CLOSE_GRACE_MS } from './client.js';
+import { WebSocketServer, type Server, type WebSocket } from 'ws';
+import { Client, CLOSE_GRACE_MS, type ClientContext } from './client.js';
 import { clientAddress } from './client-address.js';
 import { ConnectionLimits } from './connection-limits.js';
 import type { Hub } from './hub.js';
 import type { Logger } from './logger.js';
+import type { RelayMetrics } from './metrics.js';
 import { closeWith } from './http-server.js';
 import { MAX_TARGET_LENGTH, parseRequestTarget } from './request-target.js';
 import type { Stations } from './stations.js';
@@ -43,25 +47,53 @@ export interface WebSocketEndpointOptions {
   maxBufferedBytes: number;
   clientMessageRate: number;
   clientMessageBurst: number;
+  metrics?: RelayMetrics;
 }
 
 export class WebSocketEndpoint {
-  readonly #wss: WebSocketServer;
-  readonly #clients = new Set<Client>();
+  readonly #wss: Server<typeof Client>;
   readonly #limits: ConnectionLimits;
+  /** Shared by every client: limits, log, and the endpoint's handlers for their events. */
+  readonly #context: ClientContext;
+  /** One 'error' handler for every connection (`this` is the client): errors end in 'close'; logged only. */
+  readonly #onError: (this: WebSocket, error: Error) => void;
   #refusing = 0;
   #heartbeat: ReturnType<typeof setInterval> | undefined;
 
   constructor(private readonly options: WebSocketEndpointOptions) {
-    // Compression stays off: with browsers always offering it, ws would deflate every frame, at about
-    // 220 KiB of memory per connection and several times the CPU per broadcast (docs/toolchain.md).
-    this.#wss = new WebSocketServer({ noServer: true, maxPayload: MAX_CLIENT_MESSAGE_BYTES, perMessageDeflate: false });
+    this.#wss = new WebSocketServer<typeof Client>({
+      noServer: true,
+      maxPayload: MAX_CLIENT_MESSAGE_BYTES,
+      // Compression stays off: with browsers always offering it, ws would deflate every frame, at about
+      // 220 KiB of memory per connection and several times the CPU per broadcast (docs/toolchain.md).
+      perMessageDeflate: false,
+      // Each connection is a Client (a WebSocket subclass); the hub and the limits track them, so ws's
+      // own client set (and its close handler per connection) would be a third copy.
+      WebSocket: Client,
+      clientTracking: false,
+      // Protocol pings are answered by the client's own handler, within the message rate limit.
+      autoPong: false,
+    });
     this.#limits = new ConnectionLimits({ maxConnections: options.maxConnections, maxPerAddress: options.maxConnectionsPerIp });
+    const { maxBufferedBytes, clientMessageRate: messageRate, clientMessageBurst: messageBurst, log, metrics } = options;
+    this.#context = {
+      maxBufferedBytes,
+      messageRate,
+      messageBurst,
+      log,
+      message: (client, text) => this.#onMessage(client, text),
+      overRate: (client) => this.#overRate(client),
+      closed: (client) => this.#onClose(client),
+      ...(metrics ? { dropped: (_client: Client, reason: string) => metrics.dropped(reason) } : {}),
+    };
+    this.#onError = function (this: WebSocket, error: Error) {
+      log.debug({ address: (this as Client).address, err: error }, 'client error');
+    };
   }
 
   /** Open connections. */
   get size(): number {
-    return this.#clients.size;
+    return this.#limits.total;
   }
 
   start(): void {
@@ -74,7 +106,10 @@ export class WebSocketEndpoint {
     const target = parseRequestTarget(req.url);
     if (!target) return closeWith(socket, 400);
     if (target.pathname !== WS_PATH && target.pathname !== `${WS_PATH}/`) return closeWith(socket, 404);
-    if (this.#refusing >= MAX_REFUSING) return closeWith(socket, 503);
+    if (this.#refusing >= MAX_REFUSING) {
+      this.#refused(503);
+      return closeWith(socket, 503);
+    }
     const address = clientAddress(req, this.options.trustedProxies);
     this.#wss.handleUpgrade(req, socket, head, (ws) => this.#accept(ws, address, target.searchParams.get('station')));
   }
@@ -82,22 +117,24 @@ export class WebSocketEndpoint {
   /** Close every client with 1001 ("going away": reconnect, possibly elsewhere); terminate stragglers. */
   async close(graceMs: number): Promise<void> {
     clearInterval(this.#heartbeat);
-    const closed = [...this.#clients].map(
-      (client) =>
-        new Promise<void>((resolve) => {
-          client.ws.once('close', () => resolve());
-          client.ws.close(CloseCode.GoingAway, 'relay shutting down');
-        }),
-    );
+    const clients = this.#clients();
+    const closed = clients.map((client) => new Promise<void>((resolve) => client.once('close', () => resolve())));
+    for (const client of clients) client.close(CloseCode.GoingAway, 'relay shutting down');
     const grace = new Promise<void>((resolve) => setTimeout(resolve, graceMs).unref());
     await Promise.race([Promise.all(closed), grace]);
-    for (const client of this.#clients) client.ws.terminate();
+    for (const client of this.#clients()) client.terminate();
     await new Promise<void>((resolve) => this.#wss.close(() => resolve()));
   }
 
-  #accept(ws: WebSocket, address: string, requested: string | null): void {
-    const { stations, hub, log } = this.options;
-    ws.on('error', (error) => log.debug({ address, err: error }, 'client error'));
+  /** Every admitted client (the hub holds them, by station). */
+  #clients(): Client[] {
+    return this.options.hub.all().filter((subscriber): subscriber is Client => subscriber instanceof Client);
+  }
+
+  #accept(ws: Client, address: string, requested: string | null): void {
+    const { stations, hub, log, metrics } = this.options;
+    ws.address = address;
+    ws.on('error', this.#onError);
     const refusal = this.#limits.admit(address);
     if (refusal) {
       log.debug({ address, reason: refusal.reason }, 'connection refused');
@@ -119,45 +156,62 @@ export class WebSocketEndpoint {
       return this.#refuse(ws, CloseCode.UnknownStation, truncateReason(`unknown station ${JSON.stringify(stationId)}`));
     }
 
-    const { maxBufferedBytes, clientMessageRate: messageRate, clientMessageBurst: messageBurst } = this.options;
-    const client = new Client(ws, address, station.id, { maxBufferedBytes, messageRate, messageBurst, log });
-    this.#clients.add(client);
-    const unsubscribe = hub.subscribe(station.id, client);
-    client.send(station.snapshotText());
-    log.debug({ station: station.id, address, clients: this.#clients.size }, 'client connected');
+    ws.admit(this.#context, station.id);
+    hub.subscribe(station.id, ws);
+    this.#sendSnapshot(ws);
+    log.debug({ station: station.id, address, clients: this.#limits.total }, 'client connected');
+  }
 
-    ws.on('pong', () => (client.alive = true));
-    ws.on('message', (data, isBinary) => this.#onMessage(client, isBinary ? undefined : data.toString()));
-    ws.on('close', () => {
-      unsubscribe();
-      this.#clients.delete(client);
-      this.#limits.release(address);
-    });
+  #onClose(client: Client): void {
+    this.options.hub.unsubscribe(client.stationId, client);
+    this.#limits.release(client.address);
+  }
+
+  /** The station's current snapshot; the hub then sends this client only patches after its seq. */
+  #sendSnapshot(client: Client): void {
+    const station = this.options.stations.get(client.stationId);
+    if (!station) return;
+    const text = station.snapshotText();
+    client.seq = station.seq;
+    client.deliver(text);
+    this.options.metrics?.sent('snapshot', 1, Buffer.byteLength(text));
+  }
+
+  #overRate(client: Client): void {
+    this.options.log.debug({ station: client.stationId, address: client.address }, 'client over the message rate limit');
+    this.#refused(CloseCode.TooManyMessages);
+    client.dismiss(CloseCode.TooManyMessages, 'too many messages');
   }
 
   /** One client message: rate-limited first, then validated, then answered. */
   #onMessage(client: Client, text: string | undefined): void {
     if (client.closing) return;
     client.alive = true;
-    if (!client.takeMessage()) {
-      this.options.log.debug({ station: client.stationId, address: client.address }, 'client over the message rate limit');
-      return client.close(CloseCode.TooManyMessages, 'too many messages');
-    }
+    if (!client.takeMessage()) return this.#overRate(client);
     const parsed = parseClientMessage(text);
     if (!parsed.ok) {
-      reply(client, { type: 'error', code: 'bad-message', message: parsed.error });
-      if (++client.badMessages >= MAX_BAD_MESSAGES) client.close(CloseCode.PolicyViolation, 'too many malformed messages');
+      this.#reply(client, { type: 'error', code: 'bad-message', message: parsed.error });
+      if (++client.badMessages >= MAX_BAD_MESSAGES) client.dismiss(CloseCode.PolicyViolation, 'too many malformed messages');
       return;
     }
     const message = parsed.message;
-    if (message.type === 'resync') {
-      const station = this.options.stations.get(client.stationId);
-      if (station) client.send(station.snapshotText());
-    } else reply(client, message.id === undefined ? { type: 'pong' } : { type: 'pong', id: message.id });
+    if (message.type === 'resync') this.#sendSnapshot(client);
+    else this.#reply(client, message.id === undefined ? { type: 'pong' } : { type: 'pong', id: message.id });
+  }
+
+  #reply(client: Client, message: ServerMessage): void {
+    const text = JSON.stringify(message);
+    client.deliver(text);
+    this.options.metrics?.sent(message.type, 1, Buffer.byteLength(text));
+  }
+
+  #refused(code: number): void {
+    this.options.metrics?.refused(code);
   }
 
   /** Accepted only to be told why not: close with a reason, and never wait long for the answer. */
-  #refuse(ws: WebSocket, code: number, reason: string): void {
+  #refuse(ws: Client, code: number, reason: string): void {
+    this.#refused(code);
     this.#refusing++;
     const timer = setTimeout(() => ws.terminate(), CLOSE_GRACE_MS);
     timer.unref();
@@ -169,20 +223,8 @@ export class WebSocketEndpoint {
   }
 
   #beat(): void {
-    for (const client of this.#clients) {
-      if (!client.alive) {
-        client.drop('missed a heartbeat');
-        continue;
-      }
-      client.alive = false;
-      if (!client.closing) client.ws.ping();
-    }
-    this.options.hub.broadcast({ type: 'ping', t: Date.now() });
+    this.options.hub.heartbeat({ type: 'ping', t: Date.now() });
   }
-}
-
-function reply(client: Client, message: ServerMessage): void {
-  client.send(JSON.stringify(message));
 }
 
 /** Close reasons are limited to 123 bytes. */
