@@ -23,8 +23,15 @@ options.mounts.forEach((mount, i) => {
 });
 
 try {
-  const fake = await startFakeIcecast({ host: options.host, port: options.port, mounts });
-  process.stdout.write(`fake-icecast listening on ${fake.url} (mounts: ${options.mounts.join(', ')})\n`);
+  const fake = await startFakeIcecast({
+    host: options.host,
+    port: options.port,
+    mounts,
+    server: options.server,
+    icyStatusLine: options.icyStatusLine,
+    ...(options.metaint === undefined ? {} : { metaint: options.metaint }),
+  });
+  process.stdout.write(`fake-icecast listening on ${fake.url} (${options.server === 'icecast' ? '' : `${options.server}; `}mounts: ${options.mounts.join(', ')})\n`);
   const stop = (): void => {
     fake.close().then(() => process.exit(0), () => process.exit(1));
   };

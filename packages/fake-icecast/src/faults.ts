@@ -1,7 +1,12 @@
 /** The statuses a redirect fault may answer with. */
 export type RedirectStatus = 301 | 302 | 303 | 307 | 308;
 
-/** Ways to make `GET /status-json.xsl` misbehave, so a relay can be tested against a sick or hostile upstream. */
+/**
+ * Ways to make the fake misbehave, so a relay can be tested against a sick or hostile upstream. Most
+ * apply to the status page of the server kind being played (`/status-json.xsl`; SHOUTcast's
+ * `/statistics`, `/stats` and `/7.html`); `stall`, `stream-garbage` and `metadata-overflow` apply to
+ * the audio streams instead.
+ */
 export type Fault =
   /** An HTTP error (default 500) with a small text/html body, like Icecast's own error pages. */
   | { kind: 'http-error'; status?: number }
@@ -38,7 +43,15 @@ export type Fault =
    */
   | { kind: 'latin1' }
   /** 200 with 4 KiB of fixed pseudo-random bytes: not text at all, as from a server of another kind. */
-  | { kind: 'binary' };
+  | { kind: 'binary' }
+  /** 200 `audio/mpeg` and an endless stream, as SHOUTcast v1 answers `/7.html` to a client that is not a browser. */
+  | { kind: 'endless-audio' }
+  /** Streams stop sending (their sockets stay open) until the fault changes; new ones send their head only. */
+  | { kind: 'stall' }
+  /** Streams send pseudo-random bytes instead of audio and metadata (their head stays valid). */
+  | { kind: 'stream-garbage' }
+  /** Every metadata block is the largest there is: length byte 255, a title of about 4,060 characters. */
+  | { kind: 'metadata-overflow' };
 
 export type FaultKind = Fault['kind'];
 
@@ -55,6 +68,10 @@ const FIELDS: Record<FaultKind, readonly string[]> = {
   'huge-title': ['chars'],
   latin1: [],
   binary: [],
+  'endless-audio': [],
+  stall: [],
+  'stream-garbage': [],
+  'metadata-overflow': [],
 };
 
 /** Every fault kind, for help texts and error messages. */
@@ -145,7 +162,11 @@ export function parseFault(value: unknown): Fault {
     case 'reset':
     case 'latin1':
     case 'binary':
-      return { kind: kind as 'hang' | 'invalid-json' | 'reset' | 'latin1' | 'binary' };
+    case 'endless-audio':
+    case 'stall':
+    case 'stream-garbage':
+    case 'metadata-overflow':
+      return { kind } as Fault;
   }
 }
 

@@ -1,5 +1,6 @@
-export { startFakeIcecast, STATUS_PATH } from './server.js';
-export type { FakeIcecast, FakeIcecastOptions } from './server.js';
+export { startFakeIcecast, STATUS_PATH, SERVER_KINDS } from './server.js';
+export type { FakeIcecast, FakeIcecastOptions, ServerKind } from './server.js';
+export { metadataBlock } from './icy-stream.js';
 export { parseMountPatch } from './mount-state.js';
 export type { MountState } from './mount-state.js';
 export { parseFault, FAULT_KINDS } from './faults.js';

@@ -22,7 +22,7 @@ function runCli(args: string[]) {
 
 describe('parseCliArgs', () => {
   it('has defaults', () => {
-    expect(parseCliArgs([])).toEqual({ help: false, port: 8000, host: '127.0.0.1', mounts: ['/live'] });
+    expect(parseCliArgs([])).toEqual({ help: false, port: 8000, host: '127.0.0.1', mounts: ['/live'], server: 'icecast', icyStatusLine: false });
   });
 
   it('reads every flag; --mount repeats and gains a slash', () => {
@@ -32,8 +32,15 @@ describe('parseCliArgs', () => {
       host: '::1',
       mounts: ['/a', '/b'],
       title: 'T',
+      server: 'icecast',
+      icyStatusLine: false,
     });
     expect(parseCliArgs(['--help']).help).toBe(true);
+    expect(parseCliArgs(['--server', 'shoutcast-v1', '--metaint', '8192', '--icy-status-line'])).toMatchObject({
+      server: 'shoutcast-v1',
+      metaint: 8192,
+      icyStatusLine: true,
+    });
   });
 
   it.each([
@@ -46,6 +53,9 @@ describe('parseCliArgs', () => {
     [['--mount', '/a', '--mount', 'a'], '--mount /a is given twice'],
     [['--host', ''], '--host'],
     [['extra'], 'extra'],
+    [['--server', 'nginx'], '--server must be one of icecast, shoutcast-v2, shoutcast-v1, got "nginx"'],
+    [['--metaint', '0'], '--metaint must be an integer from 1 to 1048576'],
+    [['--metaint', 'x'], '--metaint'],
   ])('rejects %j naming the problem', (args, message) => {
     expect(() => parseCliArgs(args)).toThrow(UsageError);
     expect(() => parseCliArgs(args)).toThrow(message);
