@@ -41,7 +41,8 @@ const relay = await firstFree([8080, 0], async (port) => {
       maxBackoff: 4000,
       bundleDir: dirname(require.resolve('@now-playing/element/now-playing.js')),
     },
-    { logger: createLogger(process.env.NOW_PLAYING_LOG_LEVEL ?? 'info') },
+    // Human-readable on a terminal, JSON lines when piped, like the relay's CLI.
+    { logger: createLogger(process.env.NOW_PLAYING_LOG_LEVEL ?? 'info', 'auto') },
   );
   await r.start();
   return r;
