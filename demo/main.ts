@@ -1,15 +1,18 @@
-// The demo page: <now-playing> imported as an ES module (the bundler path), pointed at the relay
-// that demo/start.ts started, plus controls that drive the fake station's control API.
+// The demo page: <now-playing> and <now-playing-history> imported as ES modules (the bundler path),
+// pointed at the relay that demo/start.ts started, an <audio> playing the fake station's stream, plus
+// controls that drive the fake station's control API.
 import '@now-playing/element';
+import '@now-playing/element/history';
 import type { NowPlayingElement } from '@now-playing/element';
-import { historyList } from '@now-playing/protocol';
 
 const relay = import.meta.env.VITE_RELAY_URL ?? 'http://localhost:8080';
 const fake = import.meta.env.VITE_FAKE_URL ?? 'http://localhost:8000';
 const ws = `${relay.replace(/^http/, 'ws')}/ws`;
 
 const $ = <T extends HTMLElement>(selector: string) => document.querySelector<T>(selector)!;
-for (const el of document.querySelectorAll<NowPlayingElement>('now-playing')) el.src = ws;
+for (const el of document.querySelectorAll<HTMLElement & { src?: string }>('now-playing, now-playing-history')) el.src = ws;
+// The fake station streams silence (MP3) at its mount's URL, as Icecast streams the mount.
+$<HTMLAudioElement>('#radio').src = `${fake}/live`;
 
 const main = $<NowPlayingElement>('#main');
 main.addEventListener('now-playing-status', (event) => {
@@ -22,15 +25,15 @@ const showDetails = () => {
   $('#listeners').textContent = state?.listeners === undefined ? '–' : String(state.listeners);
   $('#since').textContent = state?.startedAt ? new Date(state.startedAt).toLocaleTimeString() : '–';
   // Text only: metadata never becomes markup.
-  $('#history').replaceChildren(
-    ...(state ? historyList(state) : []).map((entry) => {
-      const li = document.createElement('li');
-      li.textContent = `${entry.text} (${new Date(entry.startedAt).toLocaleTimeString()})`;
-      return li;
-    }),
-  );
+  $('#upcoming').textContent = synced.upcoming?.track?.text ?? 'nothing';
 };
+const synced = $<NowPlayingElement>('#synced');
 main.addEventListener('now-playing-change', showDetails);
+synced.addEventListener('now-playing-change', (event) => {
+  const { delay } = event.detail;
+  $('#waited').textContent = delay ? `${(delay / 1000).toFixed(1)} s` : 'nothing (shown at once)';
+  showDetails();
+});
 setInterval(showDetails, 1000); // listener counts change without a track change
 
 async function control(method: string, path: string, body?: unknown): Promise<void> {
@@ -60,5 +63,11 @@ $('#down').addEventListener('click', () => void control('PUT', '/control/fault',
 $('#up').addEventListener('click', () => void control('DELETE', '/control/fault'));
 
 $('#snippet').textContent = `<script type="module" src="${relay}/now-playing.js"></script>
-<now-playing station="live">Radio Example</now-playing>`;
+<now-playing station="live">Radio Example</now-playing>
+
+<!-- Titles in step with your player, and the last tracks: -->
+<script type="module" src="${relay}/now-playing-history.js"></script>
+<audio id="radio" src="https://stream.example.com/live" controls preload="none"></audio>
+<now-playing station="live" player="radio">Radio Example</now-playing>
+<now-playing-history station="live" limit="5">Nothing played yet</now-playing-history>`;
 $<HTMLAnchorElement>('#script-tag-link').href = `./script-tag.html?relay=${encodeURIComponent(relay)}`;
