@@ -31,6 +31,11 @@ export class IcyDemuxer {
     this.#audioLeft = metaint;
   }
 
+  /** Bytes held right now: the block being read (never more than MAX_ICY_BLOCK_BYTES). */
+  get buffered(): number {
+    return this.#block?.length ?? 0;
+  }
+
   /** Feed the next bytes of the stream; `onBlock` runs (and may throw) for each block completed. */
   push(chunk: Buffer): void {
     let at = 0;

@@ -57,8 +57,8 @@ function readStream(entry: Record<string, unknown>, sid: number): MountReading |
   }
   const listeners = numberOf(entry.currentlisteners);
   if (listeners !== undefined && Number.isSafeInteger(listeners) && listeners >= 0) reading.listeners = listeners;
-  const bitrate = numberOf(entry.bitrate);
-  if (bitrate !== undefined && bitrate > 0 && bitrate < 100_000) reading.bitrate = Math.round(bitrate);
+  const bitrate = Math.round(numberOf(entry.bitrate) ?? 0);
+  if (bitrate >= 1 && bitrate < 100_000) reading.bitrate = bitrate;
   return reading;
 }
 

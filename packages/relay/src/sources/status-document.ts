@@ -83,8 +83,8 @@ const UNREACHABLE = new Set(['connection refused', 'host not found', 'timeout', 
  * Polls a status document: one request per interval (redirects count as part of it), never two in
  * flight. Given several candidates (a server of unknown kind), each poll tries them in order until one
  * answers with a usable document; that one is kept from then on (`onDetected` says which) and its
- * answer is already the first reading. While none is usable, the failure reported is the first
- * candidate's (what the operator most likely meant), and the next attempt follows the backoff.
+ * answer is already the first reading. While none is usable, the failure reported is that of the first
+ * candidate the server has (see #detect), and the next attempt follows the backoff.
  */
 export class StatusDocumentSource implements Source {
   readonly upstream: string;
@@ -136,9 +136,13 @@ export class StatusDocumentSource implements Source {
     await this.#poller?.stop();
   }
 
-  /** Try each candidate in order; keep the first usable one. Throws the first candidate's failure. */
+  /**
+   * Try each candidate in order; keep the first usable one. Otherwise throw the failure of the first
+   * candidate the server has (a 404 only says it is not that kind of server), or `no status page
+   * found` when it has none.
+   */
   async #detect(signal: AbortSignal): Promise<{ mounts: MountReading[]; repairs: string[] }> {
-    let first: unknown;
+    let failure: unknown;
     for (const candidate of this.#candidates) {
       try {
         const result = await readStatusDocument(candidate, this.options, signal);
@@ -146,10 +150,11 @@ export class StatusDocumentSource implements Source {
         this.onDetected?.(candidate);
         return result;
       } catch (error) {
-        first ??= error;
+        const missing = error instanceof SourceError && error.reason === 'HTTP 404';
+        if (!missing) failure ??= error;
         if (signal.aborted || (error instanceof SourceError && UNREACHABLE.has(error.reason))) break;
       }
     }
-    throw first;
+    throw failure ?? new SourceError('no status page found');
   }
 }
