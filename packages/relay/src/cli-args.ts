@@ -18,7 +18,7 @@ const SWITCH_VALUES: Record<string, boolean> = { '1': true, true: true, yes: tru
 
 /** Every flag, its environment variable and its help line, in the order `--help` lists them. */
 export const FLAGS: Record<string, Flag> = {
-  upstream: { key: 'upstreams', env: 'NOW_PLAYING_UPSTREAM', arg: '<url>', help: 'Icecast base URL or full status-json URL; repeat for several (env: comma-separated)' },
+  upstream: { key: 'upstreams', env: 'NOW_PLAYING_UPSTREAM', arg: '<url>', help: 'server base URL (kind detected), status-json URL, or icecast+/shoutcast+/icy+http(s)://…; repeat for several (env: comma-separated)' },
   port: { key: 'port', env: 'NOW_PLAYING_PORT', arg: '<n>', help: `port for HTTP and WebSocket (default ${DEFAULTS.port})` },
   host: { key: 'host', env: 'NOW_PLAYING_HOST', arg: '<addr>', help: `address to listen on (default ${DEFAULTS.host}, every address)` },
   'poll-interval': { key: 'pollInterval', env: 'NOW_PLAYING_POLL_INTERVAL', arg: '<ms>', help: `milliseconds between requests to each upstream (default ${DEFAULTS.pollInterval})` },
@@ -44,8 +44,11 @@ export const FLAGS: Record<string, Flag> = {
 
 export const USAGE = `Usage: now-playing-relay --upstream <url> [options]
 
-Polls each Icecast upstream once for everyone and pushes changes to browsers over WebSocket
+Reads each upstream once for everyone and pushes changes to browsers over WebSocket
 (ws://host:port/ws?station=<id>). Every mount becomes a station, named after the mount (/live → live).
+Upstreams: http://host:8000 (detected: Icecast status-json, then Shoutcast v2, then v1),
+icecast+http://host:8000, shoutcast+http://host:8000 (each stream is a station: sid/1, sid/2, …),
+icy+http://host:8000/live (the stream's own metadata, pushed the moment it changes; one listener).
 An upstream URL may carry user:password@ (sent as HTTP Basic auth, never shown) and ?charset=latin1|utf-8.
 SIGTERM/SIGINT: close clients (1001) and exit 0. SIGHUP: ignored (logs go to stdout; nothing to reopen).
 
@@ -61,8 +64,9 @@ ${Object.entries(FLAGS)
   .map(([name, f]) => `  ${f.env.padEnd(40)} --${name}`)
   .join('\n')}
 
-Example:
+Examples:
   now-playing-relay --upstream http://icecast.example:8000 --port 8080
+  now-playing-relay --upstream icy+https://stream.example/live
 `;
 
 /** `run` carries the options as given (for createRelay) and the config they resolve to (validated under flag names). */
