@@ -65,8 +65,9 @@ export class FakeStation {
     readonly url: string,
   ) {}
 
-  static async start(mounts: Record<string, MountInit>): Promise<FakeStation> {
-    const proc = new Proc('packages/fake-icecast/dist/cli.js', ['--port', '0']);
+  /** `args`: more CLI flags (`--metaint 2000`, `--server shoutcast-v2`). */
+  static async start(mounts: Record<string, MountInit>, args: string[] = []): Promise<FakeStation> {
+    const proc = new Proc('packages/fake-icecast/dist/cli.js', ['--port', '0', ...args]);
     const [, url] = await proc.waitFor(/listening on (http:\/\/\S+)/);
     const fake = new FakeStation(proc, url!);
     await fake.control('DELETE', '/control/mounts/live'); // the CLI's default mount; tests declare their own
