@@ -37,7 +37,13 @@ const scriptUrl =
     : undefined;
 
 /**
- * The `src` an element without one uses: `/ws` on the origin a self-contained bundle was loaded from,
- * when that is http(s). Undefined in the package's modules (a bundled app must give `src`).
+ * The relay endpoint next to a bundle the relay served: `ws` resolved against the script's URL, so a
+ * relay behind a path prefix (`https://site/radio/now-playing.js` → `https://site/radio/ws`) works as
+ * well as one at the root. Undefined for a script that did not come over http(s).
  */
-export const defaultSrc: string | undefined = /^https?:/i.test(scriptUrl!) ? new URL(WS_PATH, scriptUrl).href : undefined;
+export function relayBesideScript(script: string | undefined): string | undefined {
+  return script && /^https?:/i.test(script) ? new URL(WS_PATH.slice(1), script).href : undefined;
+}
+
+/** The `src` an element without one uses. Undefined in the package's modules (a bundled app must give `src`). */
+export const defaultSrc: string | undefined = relayBesideScript(scriptUrl);

@@ -8,7 +8,7 @@ import {
   RECONNECTION_JITTER,
   type ConnectionUpdate,
 } from '../src/connection.js';
-import { socketUrl } from '../src/socket-url.js';
+import { relayBesideScript, socketUrl } from '../src/socket-url.js';
 import { FakeSocket, nowPlaying, patch, snapshot } from './fake-socket.js';
 
 const URL_ = 'ws://relay.test/ws?station=live';
@@ -48,6 +48,16 @@ afterEach(() => {
   connections = [];
   vi.useRealTimers();
   vi.restoreAllMocks();
+});
+
+describe('relayBesideScript (the default src of the relay-served bundles)', () => {
+  it('is the ws endpoint beside the script, behind a path prefix too', () => {
+    expect(relayBesideScript('https://relay.test/now-playing.js')).toBe('https://relay.test/ws');
+    expect(relayBesideScript('https://site.test/radio/now-playing@0.1.0.js')).toBe('https://site.test/radio/ws');
+    expect(relayBesideScript('http://127.0.0.1:8080/now-playing.iife.js')).toBe('http://127.0.0.1:8080/ws');
+    expect(relayBesideScript('file:///tmp/now-playing.js')).toBeUndefined();
+    expect(relayBesideScript(undefined)).toBeUndefined();
+  });
 });
 
 describe('socketUrl', () => {
