@@ -40,9 +40,26 @@ interface Change {
   changedAt: number;
 }
 
-/** When each media element on the page started loading (its `loadstart`), see {@link playerDelay}. */
-const loadStarts = new WeakMap<EventTarget, number>();
-let watchingLoads = false;
+/** When each media element on the page asked the server for its stream, see {@link playerDelay}. */
+const requestedAt = new WeakMap<EventTarget, number>();
+let watchingRequests = false;
+
+/**
+ * Notes when a media element's stream was requested: at `loadstart`, or, when it had loaded nothing
+ * by its first `play` (`preload="none"`, the usual for live streams, fetches only then), at that `play`.
+ * Media events do not bubble, but a document capture listener sees every one, also of a player the
+ * page starts before an element links to it.
+ */
+function watchRequests(): void {
+  if (watchingRequests) return;
+  watchingRequests = true;
+  const note = (event: Event) => {
+    const media = event.target as HTMLMediaElement;
+    if (event.type === 'loadstart' || !media.readyState || !requestedAt.has(media)) requestedAt.set(media, Date.now());
+  };
+  document.addEventListener('loadstart', note, true);
+  document.addEventListener('play', note, true);
+}
 
 /** The same track: what a track change means everywhere in the element. */
 const sameTrack = (a: Track | undefined, b: Track | undefined) =>
@@ -54,15 +71,15 @@ export const isPlaying = (player: HTMLMediaElement | undefined): player is HTMLM
 
 /**
  * The default delay for a playing `player` of `state`'s stream, in ms: how far it plays behind the
- * live edge. Measured: the time since it asked for the stream (its `loadstart`) minus the audio it has
- * played, which is what start-up and stalls cost. Estimated: the server's burst, which the player
- * plays first ({@link SERVER_BURST_BYTES} at the station's bitrate; 4.1 s at 128 kbit/s). The
- * player's `buffered` ranges are no help: Chromium reports about 2.3 s ahead whatever the burst.
+ * live edge. Measured: the time since it requested the stream minus the audio it has played, which
+ * is what start-up and stalls cost. Estimated: the server's burst, which the player plays first
+ * ({@link SERVER_BURST_BYTES} at the station's bitrate; 4.1 s at 128 kbit/s). The player's `buffered`
+ * ranges are no help: Chromium reports about 2.3 s ahead whatever the burst.
  */
 export function playerDelay(player: HTMLMediaElement, state: NowPlaying | undefined, now = Date.now()): number {
-  // A player that started before the link saw it: count from now, as if it had started without delay.
-  let started = loadStarts.get(player);
-  if (started === undefined) loadStarts.set(player, (started = now - player.currentTime * 1000));
+  // A player whose request nobody saw: count from now, as if it had started without delay.
+  let started = requestedAt.get(player);
+  if (started === undefined) requestedAt.set(player, (started = now - player.currentTime * 1000));
   const burst = (SERVER_BURST_BYTES * 8) / (state?.bitrate || DEFAULT_BITRATE);
   return Math.min(Math.max(now - started - player.currentTime * 1000 + burst, 0), MAX_DELAY);
 }
@@ -148,6 +165,7 @@ export class PlayerLink {
   #resolve(): HTMLMediaElement | undefined {
     const id = this.#host.player;
     const root = this.#host.getRootNode() as Partial<Document>;
+    if (id) watchRequests();
     const found = id ? root.getElementById?.(id) : undefined;
     this.#attach(found instanceof HTMLMediaElement ? found : undefined);
     return this.#player;
@@ -155,12 +173,6 @@ export class PlayerLink {
 
   #attach(player: HTMLMediaElement | undefined): void {
     if (player === this.#player) return;
-    if (!watchingLoads) {
-      // Media events do not bubble, but a document capture listener sees them all, from the start:
-      // the page may start its player before this element links to it.
-      watchingLoads = true;
-      document.addEventListener('loadstart', (event) => loadStarts.set(event.target!, Date.now()), true);
-    }
     for (const type of ['play', 'pause', 'ended', 'emptied'])
       for (const [target, method] of [
         [this.#player, 'removeEventListener'],

@@ -195,6 +195,31 @@ describe('<now-playing player delay>', () => {
   });
 });
 
+describe('when the stream was requested', () => {
+  const burst = (SERVER_BURST_BYTES * 8) / DEFAULT_BITRATE;
+
+  it('preload="none": at the first play, however long after loadstart (nothing is fetched before it)', async () => {
+    const { player } = await setup({ attributes: { delay: '' } });
+    player.dispatchEvent(new Event('loadstart')); // the page loaded; preload="none" fetches nothing yet
+    await vi.advanceTimersByTimeAsync(30_000); // the listener reads the page for half a minute
+    await player.play(); // happy-dom's readyState is HAVE_NOTHING: the request starts now
+    await vi.advanceTimersByTimeAsync(1000);
+    player.currentTime = 0.5; // 0.5 s of start-up
+    expect(playerDelay(player, nowPlaying())).toBeCloseTo(500 + burst, 0);
+  });
+
+  it('a player that had loaded data before play: at its loadstart (it has been behind since)', async () => {
+    const { player } = await setup({ attributes: { delay: '' } });
+    player.dispatchEvent(new Event('loadstart'));
+    await vi.advanceTimersByTimeAsync(3000);
+    Object.defineProperty(player, 'readyState', { value: 4 }); // HAVE_ENOUGH_DATA
+    await player.play();
+    await vi.advanceTimersByTimeAsync(1000);
+    player.currentTime = 1;
+    expect(playerDelay(player, nowPlaying())).toBeCloseTo(3000 + burst, 0);
+  });
+});
+
 describe('playerDelay', () => {
   it('is the lag behind live: since loadstart minus played, plus the burst at the bitrate (128 kbit/s when unknown)', () => {
     const player = document.createElement('audio');
