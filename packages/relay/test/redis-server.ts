@@ -18,6 +18,8 @@ export interface RedisServer {
   cli(...args: string[]): string;
   /** The same, with `lastArgument` read from stdin (`redis-cli -x`), for values too long for a command line. */
   cliWithInput(lastArgument: string, ...args: string[]): string;
+  /** Freeze the server for `ms` (DEBUG SLEEP, from another process); resolves when it answers again. */
+  freeze(ms: number): Promise<void>;
 }
 
 const READY = /Ready to accept connections/;
@@ -41,6 +43,12 @@ export async function startRedisServer(): Promise<RedisServer> {
     },
     cli: (...args) => redisCli(port, args),
     cliWithInput: (lastArgument, ...args) => redisCli(port, ['-x', ...args], lastArgument),
+    freeze: (ms) =>
+      new Promise((resolve, reject) => {
+        const sleeper = spawn('redis-cli', ['-h', '127.0.0.1', '-p', String(port), 'DEBUG', 'SLEEP', String(ms / 1000)], { stdio: 'ignore' });
+        sleeper.once('error', reject);
+        sleeper.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`DEBUG SLEEP exited with ${code}`))));
+      }),
   };
   return server;
 }
@@ -52,7 +60,9 @@ function redisCli(port: number, args: string[], input?: string): string {
 }
 
 async function launch(port: number): Promise<ChildProcess> {
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+  // DEBUG SLEEP (a frozen Redis) is allowed from loopback only, for the command-timeout test.
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--enable-debug-command', 'local'];
+  const child = spawn('redis-server', args, {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

@@ -25,10 +25,10 @@ afterEach(async () => {
 });
 
 /** A started backplane and what it received. */
-async function backplane(): Promise<{ backplane: RedisBackplane; messages: BackplaneMessage[]; states: BackplaneState[] }> {
+async function backplane(commandTimeout = 1000): Promise<{ backplane: RedisBackplane; messages: BackplaneMessage[]; states: BackplaneState[] }> {
   const messages: BackplaneMessage[] = [];
   const states: BackplaneState[] = [];
-  const b = new RedisBackplane({ url: redis.url, connectionName: 'test', commandTimeout: 1000, log: captureLogs('silent').logger });
+  const b = new RedisBackplane({ url: redis.url, connectionName: 'test', commandTimeout, log: captureLogs('silent').logger });
   opened.push(b);
   b.start({ state: (s) => states.push(s), message: (m) => messages.push(m) });
   await waitFor(() => b.state === 'ready', 5000, 'backplane ready');
@@ -115,9 +115,9 @@ describe('RedisBackplane', () => {
     await waitFor(() => b.state === 'ready', 5000, 'backplane ready');
     const good = JSON.stringify(change('X', 2, 'Good'));
     for (const bad of ['not json', '[]', '{"kind":"change"}', JSON.stringify({ ...change('X', 2, 'x'), record: { id: 'live' } }), 'x'.repeat(MAX_BACKPLANE_MESSAGE_BYTES + 1)]) {
-      redis.cliWithInput(bad, 'PUBLISH', 'now-playing:changes');
+      redis.cliWithInput(bad, 'PUBLISH', 'now-playing:changes:0');
     }
-    redis.cli('PUBLISH', 'now-playing:changes', good);
+    redis.cli('PUBLISH', 'now-playing:changes:0', good);
     await waitFor(() => messages.length === 1, 3000, 'the good message');
     expect(messages[0]).toMatchObject({ kind: 'change', record: { seq: 2 } });
     expect(logs.lines().filter((l) => l.msg === 'backplane message ignored')).toHaveLength(5);
@@ -140,7 +140,7 @@ describe('RedisBackplane', () => {
     expect(states).toEqual(['ready', 'reconnecting', 'ready']);
     expect(logs.lines().filter((l) => l.level === 40).map((l) => l.msg)).toEqual(['redis connection lost: serving the last known state, reconnecting']);
     // Subscribed again: a message published now arrives.
-    redis.cli('PUBLISH', 'now-playing:changes', JSON.stringify(change('X', 2, 'After')));
+    redis.cli('PUBLISH', 'now-playing:changes:0', JSON.stringify(change('X', 2, 'After')));
     await waitFor(() => messages.length === 1, 3000, 'a message after the restart');
   });
 });
@@ -181,5 +181,31 @@ describe('Lease', () => {
     await b.stop();
     expect(events.at(-1)).toBe('B lost: shutting down');
     expect(redis.cli('EXISTS', `now-playing:lease:${UPSTREAM}`)).toBe('0');
+  });
+
+  it('a holder whose renewals time out (Redis frozen) stops reading before its lease can expire', async () => {
+    const ttl = 600;
+    const { backplane: store } = await backplane(ttl / 3);
+    const events: string[] = [];
+    const lease = new Lease({
+      store,
+      upstream: UPSTREAM,
+      instance: 'A',
+      ttl,
+      health: () => '{}',
+      won: async () => void events.push('won'),
+      lost: async (reason) => void events.push(`lost: ${reason}`),
+      log: captureLogs('silent').logger,
+    });
+    await lease.resume();
+    expect(lease.held).toBe(true);
+    const frozen = redis.freeze(2 * ttl);
+    await waitFor(() => !lease.held, 2 * ttl, 'the lease to be given up');
+    expect(events).toEqual(['won', 'lost: lease not renewed in time']);
+    await frozen;
+    // Redis answers again: the lease (expired or still ours) is claimed back.
+    await waitFor(() => lease.held, 3 * ttl, 'the lease to be claimed again');
+    expect(events.at(-1)).toBe('won');
+    await lease.stop();
   });
 });

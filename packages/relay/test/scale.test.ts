@@ -63,6 +63,17 @@ async function instance(fake: FakeIcecast, options: Partial<RelayOptions> = {}, 
   };
 }
 
+/** Call `get` every 20 ms until `ok` accepts its answer (returned), for at most `timeout` ms. */
+async function until<T>(get: () => Promise<T>, ok: (value: T) => boolean, timeout: number, what: string): Promise<T> {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    const value = await get();
+    if (ok(value)) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(value)}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 describe('scale-out over Redis', () => {
   it('one instance reads the upstream; clients on every instance get every change with the same seq', async () => {
     const fake = await fakeStation();
@@ -93,7 +104,9 @@ describe('scale-out over Redis', () => {
     // B never made a request of its own: its upstream never answered it.
     expect(b.relay.upstreams[0]!.health().lastSuccessAt).toBeUndefined();
 
-    const [ha, hb] = [await a.healthz(), await b.healthz()];
+    // B shows A's health of the upstream as A stored it beside the lease (refreshed every third of a TTL).
+    const hb = await until(b.healthz, (h) => h.upstreams[0]?.state === 'ok', 2 * TTL, "A's health on B");
+    const ha = await a.healthz();
     expect(ha.redis).toMatchObject({ state: 'ready', leases: [fake.statusUrl] });
     expect(hb.redis).toMatchObject({ state: 'ready', leases: [] });
     expect(hb.status).toBe('ok');
@@ -160,10 +173,97 @@ describe('scale-out over Redis', () => {
     expect(pb).toEqual(pa);
     expect(pa.seq).toBe(snapshot.seq + 1);
     expect((await a.healthz()).redis?.state).toBe('ready');
-    expect((await b.healthz()).status).toBe('ok');
+    await until(b.healthz, (h) => h.status === 'ok', 2 * TTL, 'B healthy');
     const warnings = logs.lines().map((l) => l.msg);
     expect(warnings.filter((m) => m === 'redis connection lost: serving the last known state, reconnecting')).toHaveLength(1);
     expect(warnings).toContain('the backplane lost its data: restoring the stations this instance knew');
+  });
+
+  it('an instance started while Redis is down listens anyway, and reads once Redis is up', async () => {
+    const fake = await fakeStation();
+    await redis.stop();
+    const a = await instance(fake); // waits for Redis at most the request timeout + 2 s
+    expect(await a.healthz()).toMatchObject({ status: 'degraded', redis: { state: 'connecting', leases: [] }, upstreams: [{ state: 'unknown', lease: { holder: null, self: false } }] });
+    expect(a.relay.stations.size).toBe(0);
+    await redis.restart();
+    await waitFor(() => a.reads() && a.relay.stations.get('live') !== undefined, 10_000, 'A to read the upstream');
+    const client = await TestClient.open(a.ws('live'));
+    expect((await client.next('snapshot')).data.track?.text).toBe('Artist - First');
+    expect((await a.healthz()).status).toBe('ok');
+  });
+
+  it('changes for an upstream this instance is not configured with are ignored', async () => {
+    const fake = await fakeStation();
+    await instance(fake);
+    const b = await instance(fake);
+    const cb = await TestClient.open(b.ws('live'));
+    await cb.next('snapshot');
+    const foreign = {
+      kind: 'change',
+      from: 'elsewhere',
+      upstream: 'http://elsewhere.example/status-json.xsl',
+      record: { id: 'intruder', mount: '/intruder', incarnation: 'x', seq: 2, state: { station: { id: 'intruder' }, online: true, stale: false, history: {} } },
+      patch: {},
+    };
+    redis.cli('PUBLISH', 'now-playing:changes:0', JSON.stringify(foreign));
+    // Pub/sub keeps order: once a later change has arrived, the foreign one was seen (and ignored).
+    fake.setTitle('live', 'Artist - Later');
+    await cb.next('patch');
+    expect(b.relay.stations.get('intruder')).toBeUndefined();
+  });
+
+  it('deployments on different databases of one Redis do not mix (keys and channel are per database)', async () => {
+    const fake = await fakeStation();
+    const zero = await instance(fake, { redis: `${redis.url}/0` });
+    const c0 = await TestClient.open(zero.ws('live'));
+    await c0.next('snapshot');
+    fake.setTitle('live', 'Artist - Zero only');
+    await c0.next('patch'); // deployment 0 is one seq ahead of deployment 1 from here on
+    const one = await instance(fake, { redis: `${redis.url}/1` });
+    const follower = await instance(fake, { redis: `${redis.url}/1` });
+    expect([zero.reads(), one.reads(), follower.reads()]).toEqual([true, true, false]);
+    const c1 = await TestClient.open(follower.ws('live'));
+    const { seq } = await c1.next('snapshot');
+    for (const [n, title] of ['Artist - Both', 'Artist - Again'].entries()) {
+      fake.setTitle('live', title);
+      const patch = await c1.next('patch');
+      expect(patch.seq).toBe(seq + n + 1);
+      expect(patch.patch).toMatchObject({ track: { text: title } });
+    }
+    await c0.next('patch');
+    // Deployment 0's changes (one seq ahead) never reached deployment 1's follower: no extra snapshot.
+    expect(c1.messages.filter((m) => m.type !== 'ping').map((m) => m.type)).toEqual(['snapshot', 'patch', 'patch']);
+  });
+
+  it('two upstreams read by two instances name a new station alike at once: one keeps the id, the other is qualified, everywhere', async () => {
+    const one = await fakeStation({});
+    const two = await fakeStation({});
+    const options = { upstreams: [one.url, two.url], redisLeaseTtl: 3000 };
+    // A reads `one` only (`two`'s lease is taken by nobody real), then B is given `two`.
+    redis.cli('SET', `now-playing:lease:${two.statusUrl}`, 'nobody', 'PX', '60000');
+    const logs = [captureLogs('warn'), captureLogs('warn')];
+    const a = await instance(one, options, logs[0]!.logger);
+    const b = await instance(one, options, logs[1]!.logger);
+    redis.cli('SET', `now-playing:lease:${two.statusUrl}`, b.relay.scaleOut!.instance, 'PX', '60000');
+    await waitFor(() => b.relay.scaleOut!.holds(two.statusUrl), 3000, 'B to read the second upstream');
+    expect(a.relay.scaleOut!.holds(one.statusUrl)).toBe(true);
+
+    // Both see a new /live while Redis holds every command: both name it `live`, both commits queue.
+    expect(redis.cli('CLIENT', 'PAUSE', '600', 'ALL')).toBe('OK');
+    one.setMount('live', { title: 'One - Song' });
+    two.setMount('live', { title: 'Two - Song' });
+    const ids = (relay: Relay) =>
+      relay.stations
+        .list()
+        .map((s) => `${s.id} ${s.origin?.upstream} ${s.state.track?.text}`)
+        .sort();
+    await waitFor(() => a.relay.stations.size === 2 && JSON.stringify(ids(a.relay)) === JSON.stringify(ids(b.relay)), 10_000, 'both instances to agree');
+    const [first, second] = ids(a.relay);
+    expect(first).toMatch(/^live http:\/\/127\.0\.0\.1:\d+\/status-json\.xsl (One|Two) - Song$/);
+    expect(second).toMatch(/^live@127\.0\.0\.1:\d+ http:\/\/127\.0\.0\.1:\d+\/status-json\.xsl (One|Two) - Song$/);
+    // The loser's commit was refused by Redis (the id was taken), then it reloaded and qualified its id.
+    const refusals = logs.flatMap((l) => l.lines()).filter((l) => l.msg === 'backplane write refused: reloading the stored state');
+    expect(refusals.map((l) => l.result)).toEqual(['conflict']);
   });
 
   it('an instance adopts at most --max-stations-per-upstream stations from the others', async () => {

@@ -51,7 +51,8 @@ export type BackplaneMessage = ChangeMessage | RemovedMessage;
 
 /**
  * `not-holder`: the writer does not hold the upstream's lease (any more). `conflict`: the stored
- * record is not the one this write continues (another life, or another seq): reload and retry.
+ * record is not the one this write continues (another life, or another seq), or the station id is
+ * another upstream's (two upstreams named a new station alike at once): reload and retry.
  */
 export type WriteResult = 'ok' | 'not-holder' | 'conflict';
 
@@ -97,7 +98,7 @@ export interface Backplane extends LeaseStore {
   epoch(): Promise<string>;
   /** Every stored station of an upstream. */
   load(upstream: string): Promise<StationRecord[]>;
-  /** Store `record` unless the same life of that station is stored with a `seq` as large. */
+  /** Store `record` unless the same life of that station is stored with a `seq` as large, or its id is another upstream's. */
   seed(upstream: string, record: StationRecord): Promise<boolean>;
   /** Store and publish a change, fenced (see the module comment). */
   commit(upstream: string, instance: string, message: ChangeMessage): Promise<WriteResult>;

@@ -28,13 +28,23 @@ import type {
 /** Every key and the channel start with this, so one Redis can hold other data too. */
 export const KEY_PREFIX = 'now-playing:';
 
+/**
+ * The change channel of a database. Keys belong to a database, but PUBLISH reaches every subscriber
+ * of the server whatever its database: the number in the name keeps deployments on `/0` and `/1` apart.
+ */
+export const changeChannel = (db: number) => `${KEY_PREFIX}changes:${db}`;
+
 const keys = {
-  channel: `${KEY_PREFIX}changes`,
   epoch: `${KEY_PREFIX}epoch`,
   lease: (upstream: string) => `${KEY_PREFIX}lease:${upstream}`,
   health: (upstream: string) => `${KEY_PREFIX}health:${upstream}`,
   stations: (upstream: string) => `${KEY_PREFIX}stations:${upstream}`,
+  /** Station id → `<upstream> <mount>` owning it: no two upstreams ever commit under one id. */
+  ids: `${KEY_PREFIX}ids`,
 };
+
+/** Who an id belongs to, in the ids hash. */
+const ownerOf = (upstream: string, mount: string) => `${upstream} ${mount}`;
 
 /**
  * KEYS: lease, health. ARGV: instance, ttl, health. Take the lease when free, renew it when ours;
@@ -62,12 +72,14 @@ return 0
 `;
 
 /**
- * KEYS: lease, stations. ARGV: instance, mount, incarnation, seq, record, channel, message.
- * Store and publish only while the lease is ours and the stored record (if any) is the same life of
- * the station at seq - 1.
+ * KEYS: lease, stations, ids. ARGV: instance, mount, incarnation, seq, record, channel, message, id,
+ * owner. Store and publish only while the lease is ours, the id is not another upstream's, and the
+ * stored record (if any) is the same life of the station at seq - 1.
  */
 const COMMIT = `
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 'not-holder' end
+local owner = redis.call('HGET', KEYS[3], ARGV[8])
+if owner and owner ~= ARGV[9] then return 'conflict' end
 local stored = redis.call('HGET', KEYS[2], ARGV[2])
 if stored then
   local ok, record = pcall(cjson.decode, stored)
@@ -76,11 +88,12 @@ if stored then
   end
 end
 redis.call('HSET', KEYS[2], ARGV[2], ARGV[5])
+redis.call('HSET', KEYS[3], ARGV[8], ARGV[9])
 redis.call('PUBLISH', ARGV[6], ARGV[7])
 return 'ok'
 `;
 
-/** KEYS: lease, stations. ARGV: instance, mount, incarnation, channel, message. Delete and publish, fenced. */
+/** KEYS: lease, stations, ids. ARGV: instance, mount, incarnation, channel, message, id, owner. Delete and publish, fenced. */
 const REMOVE = `
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 'not-holder' end
 local stored = redis.call('HGET', KEYS[2], ARGV[2])
@@ -89,18 +102,25 @@ if stored then
   if ok and type(record) == 'table' and record.incarnation ~= ARGV[3] then return 'conflict' end
   redis.call('HDEL', KEYS[2], ARGV[2])
 end
+if redis.call('HGET', KEYS[3], ARGV[6]) == ARGV[7] then redis.call('HDEL', KEYS[3], ARGV[6]) end
 redis.call('PUBLISH', ARGV[4], ARGV[5])
 return 'ok'
 `;
 
-/** KEYS: stations. ARGV: mount, incarnation, seq, record. Store unless the same life is stored at least as far. */
+/**
+ * KEYS: stations, ids. ARGV: mount, incarnation, seq, record, id, owner. Store unless the same life is
+ * stored at least as far, or the id is another upstream's.
+ */
 const SEED = `
+local owner = redis.call('HGET', KEYS[2], ARGV[5])
+if owner and owner ~= ARGV[6] then return 0 end
 local stored = redis.call('HGET', KEYS[1], ARGV[1])
 if stored then
   local ok, record = pcall(cjson.decode, stored)
   if ok and type(record) == 'table' and (record.incarnation ~= ARGV[2] or tonumber(record.seq) >= tonumber(ARGV[3])) then return 0 end
 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[4])
+redis.call('HSET', KEYS[2], ARGV[5], ARGV[6])
 return 1
 `;
 
@@ -108,9 +128,9 @@ return 1
 interface Scripts {
   npClaim(lease: string, health: string, instance: string, ttl: number, healthJson: string): Promise<[number, string, string?]>;
   npRelease(lease: string, instance: string): Promise<number>;
-  npCommit(lease: string, stations: string, ...args: (string | number)[]): Promise<WriteResult>;
-  npRemove(lease: string, stations: string, ...args: string[]): Promise<WriteResult>;
-  npSeed(stations: string, ...args: (string | number)[]): Promise<number>;
+  npCommit(lease: string, stations: string, ids: string, ...args: (string | number)[]): Promise<WriteResult>;
+  npRemove(lease: string, stations: string, ids: string, ...args: string[]): Promise<WriteResult>;
+  npSeed(stations: string, ids: string, ...args: (string | number)[]): Promise<number>;
 }
 
 export interface RedisBackplaneOptions {
@@ -130,6 +150,7 @@ export class RedisBackplane implements Backplane {
   readonly #commands: Redis & Scripts;
   readonly #subscriber: Redis;
   readonly #log: Logger;
+  readonly #channel: string;
   #events: BackplaneEvents | undefined;
   #subscribed = false;
   #state: BackplaneState = 'connecting';
@@ -151,11 +172,12 @@ export class RedisBackplane implements Backplane {
     };
     this.#commands = new Redis(options.url, { ...common, connectionName: options.connectionName }) as Redis & Scripts;
     this.#subscriber = new Redis(options.url, { ...common, connectionName: `${options.connectionName}:sub` });
+    this.#channel = changeChannel(this.#commands.options.db ?? 0);
     this.#commands.defineCommand('npClaim', { numberOfKeys: 2, lua: CLAIM });
     this.#commands.defineCommand('npRelease', { numberOfKeys: 1, lua: RELEASE });
-    this.#commands.defineCommand('npCommit', { numberOfKeys: 2, lua: COMMIT });
-    this.#commands.defineCommand('npRemove', { numberOfKeys: 2, lua: REMOVE });
-    this.#commands.defineCommand('npSeed', { numberOfKeys: 1, lua: SEED });
+    this.#commands.defineCommand('npCommit', { numberOfKeys: 3, lua: COMMIT });
+    this.#commands.defineCommand('npRemove', { numberOfKeys: 3, lua: REMOVE });
+    this.#commands.defineCommand('npSeed', { numberOfKeys: 2, lua: SEED });
   }
 
   get state(): BackplaneState {
@@ -205,7 +227,8 @@ export class RedisBackplane implements Backplane {
   }
 
   async seed(upstream: string, record: StationRecord): Promise<boolean> {
-    const written = await this.#commands.npSeed(keys.stations(upstream), record.mount, record.incarnation, record.seq, JSON.stringify(record));
+    const { id, mount, incarnation, seq } = record;
+    const written = await this.#commands.npSeed(keys.stations(upstream), keys.ids, mount, incarnation, seq, JSON.stringify(record), id, ownerOf(upstream, mount));
     return written === 1;
   }
 
@@ -214,18 +237,22 @@ export class RedisBackplane implements Backplane {
     return this.#commands.npCommit(
       keys.lease(upstream),
       keys.stations(upstream),
+      keys.ids,
       instance,
       record.mount,
       record.incarnation,
       record.seq,
       JSON.stringify(record),
-      keys.channel,
+      this.#channel,
       JSON.stringify(message),
+      record.id,
+      ownerOf(upstream, record.mount),
     );
   }
 
   remove(upstream: string, instance: string, message: RemovedMessage): Promise<WriteResult> {
-    return this.#commands.npRemove(keys.lease(upstream), keys.stations(upstream), instance, message.mount, message.incarnation, keys.channel, JSON.stringify(message));
+    const { id, mount, incarnation } = message;
+    return this.#commands.npRemove(keys.lease(upstream), keys.stations(upstream), keys.ids, instance, mount, incarnation, this.#channel, JSON.stringify(message), id, ownerOf(upstream, mount));
   }
 
   async claim(upstream: string, instance: string, ttl: number, health: string): Promise<LeaseClaim> {
@@ -239,7 +266,7 @@ export class RedisBackplane implements Backplane {
 
   async #subscribe(): Promise<void> {
     try {
-      await this.#subscriber.subscribe(keys.channel);
+      await this.#subscriber.subscribe(this.#channel);
       this.#subscribed = true;
     } catch (error) {
       // The connection dropped again before it subscribed; the next 'ready' tries again.

@@ -174,7 +174,8 @@ export class ScaleOut {
 
   /**
    * An upstream's health: this instance's own while it reads it; otherwise the holder's, as it stored
-   * it beside the lease (at most a third of a TTL old). With the lease either way.
+   * it beside the lease (both claim every third of a TTL: up to two thirds of a TTL old). With the
+   * lease either way.
    */
   upstreamHealth(upstream: Upstream): UpstreamHealth & { lease: UpstreamLeaseHealth } {
     const lease = this.#leases.get(upstream.url)!;
@@ -287,6 +288,11 @@ export class ScaleOut {
    */
   #apply(upstream: string, record: StationRecord, message?: ChangeMessage): void {
     let station = this.#stations.get(record.id);
+    if (station?.origin && station.origin.upstream !== upstream && this.holds(station.origin.upstream)) {
+      // Two upstreams read by two instances named a new station alike at the same moment. The id is
+      // theirs (committed first); our commit is refused, and reloading brings their station here.
+      return;
+    }
     if (station && (station.origin?.upstream !== upstream || station.origin.mount !== record.mount || this.#incarnations.get(station) !== record.incarnation)) {
       // Another life of the station (removed, then listed again): its clients reconnect to the new one.
       this.#stations.remove(station, 'station replaced');
@@ -327,7 +333,10 @@ export class ScaleOut {
     await upstream.start();
   }
 
-  /** Lost the lease: stop reading, take back what was not committed, and catch up from the store. */
+  /**
+   * Lost the lease: stop reading, take back what was not committed, and catch up from the store (every
+   * upstream not read here: a station id refused as another upstream's comes with its owner's station).
+   */
   async #lost(upstream: Upstream, reason: string): Promise<void> {
     await upstream.stop();
     for (const station of this.#stationsOf(upstream.url)) {
@@ -339,8 +348,10 @@ export class ScaleOut {
         this.#hub.publish(station.id, station.snapshot());
       }
     }
-    if (this.#backplane.state === 'ready' && !this.#stopped) {
-      await this.#reconcile(upstream.url).catch((error: unknown) => this.#log.debug({ upstream: upstream.url, err: error, reason }, 'reload after losing the lease failed'));
+    for (const url of this.#upstreams.keys()) {
+      if (this.#backplane.state !== 'ready' || this.#stopped) break;
+      if (this.holds(url)) continue;
+      await this.#reconcile(url).catch((error: unknown) => this.#log.debug({ upstream: url, err: error, reason }, 'reload after losing a lease failed'));
     }
   }
 
