@@ -1,10 +1,17 @@
 /** The Redis backplane and the lease against a real redis-server: fencing, seq continuity, data loss, takeover. */
 import type { NowPlaying } from '@now-playing/protocol';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { BackplaneMessage, BackplaneState, ChangeMessage, StationRecord } from '../src/scale/backplane.js';
+import type { Backplane, BackplaneMessage, BackplaneState, ChangeMessage, StationRecord } from '../src/scale/backplane.js';
 import { MAX_BACKPLANE_MESSAGE_BYTES } from '../src/scale/backplane-messages.js';
 import { Lease } from '../src/scale/lease.js';
 import { RedisBackplane } from '../src/scale/redis-backplane.js';
+import { startFakeIcecast } from '@now-playing/fake-icecast';
+import { DEFAULTS, parseUpstream } from '../src/config.js';
+import { Hub } from '../src/hub.js';
+import { ScaleOut } from '../src/scale/scale-out.js';
+import { createSource } from '../src/sources/create-source.js';
+import { Stations } from '../src/stations.js';
+import { Upstream } from '../src/upstream.js';
 import { captureLogs, waitFor } from './helpers.js';
 import { startRedisServer, type RedisServer } from './redis-server.js';
 
@@ -207,5 +214,41 @@ describe('Lease', () => {
     await waitFor(() => lease.held, 3 * ttl, 'the lease to be claimed again');
     expect(events.at(-1)).toBe('won');
     await lease.stop();
+  });
+});
+
+describe('ScaleOut', () => {
+  it('a sync that fails while connected (a command timed out) is retried, and reading starts', async () => {
+    const fake = await startFakeIcecast({ mounts: { '/live': { title: 'Artist - Title' } } });
+    const logs = captureLogs('warn');
+    const real = new RedisBackplane({ url: redis.url, connectionName: 'test', commandTimeout: 200, log: logs.logger });
+    opened.push(real);
+    // The real backplane, except that its first epoch() fails as a timed-out command would.
+    let failures = 1;
+    const flaky: Backplane = {
+      get state() {
+        return real.state;
+      },
+      start: (events) => real.start(events),
+      close: () => real.close(),
+      epoch: () => (failures-- > 0 ? Promise.reject(new Error('Command timed out')) : real.epoch()),
+      load: (upstream) => real.load(upstream),
+      seed: (upstream, record) => real.seed(upstream, record),
+      commit: (upstream, instance, message) => real.commit(upstream, instance, message),
+      remove: (upstream, instance, message) => real.remove(upstream, instance, message),
+      claim: (upstream, instance, ttl, health) => real.claim(upstream, instance, ttl, health),
+      release: (upstream, instance) => real.release(upstream, instance),
+    };
+    const hub = new Hub();
+    const stations = new Stations({ historyLength: 10, heartbeat: 1000, publish: (patch) => scale.publish(patch), removed: () => {} });
+    const config = { ...DEFAULTS, pollInterval: 100, requestTimeout: 300 };
+    const spec = parseUpstream(fake.url);
+    const upstream = new Upstream(spec, createSource(spec, config, logs.logger), stations, { maxStations: 100, evictOfflineAfter: 60_000 }, logs.logger);
+    const scale: ScaleOut = new ScaleOut({ backplane: flaky, instance: 'T', leaseTtl: 600, stations, hub, upstreams: [upstream], maxStationsPerUpstream: 100, startTimeout: 5000, log: logs.logger });
+    await scale.start();
+    await waitFor(() => scale.holds(spec.url) && stations.get('live')?.state.track?.text === 'Artist - Title', 5000, 'reading after the retry');
+    expect(logs.lines().map((l) => l.msg)).toContain('backplane sync failed: retrying');
+    await scale.stop();
+    await fake.close();
   });
 });

@@ -106,6 +106,7 @@ export class ScaleOut {
   /** The store's data set id last seen; a different one means it lost its data. */
   #epoch: string | undefined;
   #staleTimer: ReturnType<typeof setTimeout> | undefined;
+  #retry: ReturnType<typeof setTimeout> | undefined;
   /** Bumped on every backplane state change: a sync that finds it changed stops. */
   #generation = 0;
   #firstRound: (() => void) | undefined;
@@ -155,6 +156,7 @@ export class ScaleOut {
   async stop(): Promise<void> {
     this.#stopped = true;
     clearTimeout(this.#staleTimer);
+    clearTimeout(this.#retry);
     await Promise.all([...this.#leases.values()].map((lease) => lease.stop()));
     await this.#backplane.close();
   }
@@ -235,7 +237,14 @@ export class ScaleOut {
         this.#firstRound?.();
         this.#firstRound = undefined;
       })
-      .catch((error: unknown) => this.#log.warn({ err: error }, 'backplane sync failed; retrying on the next reconnection'));
+      .catch((error: unknown) => {
+        // A command failed (timed out) while connected: try again shortly; a reconnection retries anyway.
+        this.#log.warn({ err: error }, 'backplane sync failed: retrying');
+        clearTimeout(this.#retry);
+        this.#retry = setTimeout(() => {
+          if (generation === this.#generation && this.#backplane.state === 'ready') this.#onState('ready');
+        }, this.options.leaseTtl / 3);
+      });
   }
 
   /**
