@@ -154,6 +154,7 @@ export class Relay {
       leaseTtl: config.redisLeaseTtl,
       requestTimeout: config.requestTimeout,
       maxStationsPerUpstream: config.maxStationsPerUpstream,
+      onLease: (upstream, held) => this.metrics.setLeaseHeld(upstream, held),
     });
     this.#log.info({ redis: redactCredentials(url), instance: this.#scale.instance, leaseTtl: config.redisLeaseTtl }, 'scaling out over redis');
     await this.#scale.start();

@@ -120,9 +120,15 @@ describe('scale-out over Redis', () => {
     const b = await instance(fake);
     const cb = await TestClient.open(b.ws('live'));
     const { seq } = await cb.next('snapshot');
+    const leaseGauge = async (instance: Instance) => {
+      const text = await (await fetch(`${instance.relay.url}/metrics`)).text();
+      return new RegExp(`^now_playing_lease_held\\{upstream="${fake.statusUrl.replace(/[.]/g, '\\.')}"\\} (\\d)$`, 'm').exec(text)?.[1];
+    };
+    expect([await leaseGauge(a), await leaseGauge(b)]).toEqual(['1', '0']);
 
     await a.relay.stop(500); // releases its lease
     await waitFor(() => b.reads(), TTL, 'B to read');
+    expect(await leaseGauge(b)).toBe('1');
     fake.setTitle('live', 'Artist - After the handover');
     const patch = await cb.next('patch');
     expect(patch.seq).toBe(seq + 1);
