@@ -102,13 +102,15 @@ export function balanceBidi(text: string): string {
   return chars.filter((_, i) => keep[i]).join('');
 }
 
-/** The separators stations put between artist and title, most common first. */
+/** The separators stations put between artist and title, most common first (docs/protocol.md, `track.artist`). */
 const SEPARATORS = [' - ', ' – ', ' — ', ' ~ ', ' | '];
 
 /**
- * Build the track from what the source sent. With a separate artist (Ogg/Opus on Icecast) the two are
- * used as given; otherwise `text` is split at the first separator. `text` always keeps the whole string.
- * A lone `-` (what many automation systems send between tracks) means "no track".
+ * Build the track from what the source sent; every source (Icecast, Shoutcast, ICY) comes through here.
+ * With a separate artist (Ogg/Opus on Icecast) the two are used as given. Otherwise the separators are
+ * tried in order and `text` is split at the first occurrence of the first one with text on both sides
+ * (`A - B - C` → `A` / `B - C`); without one, the whole text is the title. `text` always keeps the whole
+ * string. A lone `-` (what many automation systems send between tracks) means "no track".
  */
 export function normaliseTrack(rawTitle: string | undefined, rawArtist?: string): Track | undefined {
   const title = cleanText(rawTitle);
