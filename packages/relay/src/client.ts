@@ -37,25 +37,27 @@ export const CLOSE_GRACE_MS = 1000;
 /** Text frames; an object shared by every send (ws copies its options). */
 const TEXT = { binary: false } as const;
 
-const OPEN = 0;
+// `#flags`: the state in the low bits, the count of malformed messages above them (one field, not four).
 const CLOSING = 1;
 const DROPPED = 2;
+const SILENT = 4; // has not answered the last protocol ping (nor sent anything since)
+const STATE = CLOSING | DROPPED;
+const BAD_MESSAGE = 8;
 
 export class Client extends WebSocket implements Subscriber {
-  /** The client's address (for per-address limits and logs); set by the endpoint on arrival. */
+  /**
+   * The client's address, set by the endpoint on arrival when something needs it (the per-address
+   * limit, debug logs); else empty, so the socket's peer address is never looked up (and cached on it).
+   */
   address = '';
   /** The station it watches; set by `admit`. */
   stationId = '';
   /** The station seq its view is at (see Subscriber). */
   seq = 0;
-  /** Answered the last protocol ping (or sent anything since). */
-  alive = true;
-  /** Malformed messages so far. */
-  badMessages = 0;
+  #flags = 0;
   #context: ClientContext | undefined;
   /** Created at the first client message: most clients never send one. */
   #messages: TokenBucket | undefined;
-  #state = OPEN;
 
   /** Accepted for a station: start listening to the client. */
   admit(context: ClientContext, stationId: string): void {
@@ -66,19 +68,34 @@ export class Client extends WebSocket implements Subscriber {
 
   /** Closed or being closed: nothing more is sent to it or read from it. */
   get closing(): boolean {
-    return this.#state !== OPEN;
+    return (this.#flags & STATE) !== 0;
+  }
+
+  /** Answered the last protocol ping (or sent anything since). */
+  get alive(): boolean {
+    return (this.#flags & SILENT) === 0;
+  }
+
+  set alive(alive: boolean) {
+    this.#flags = alive ? this.#flags & ~SILENT : this.#flags | SILENT;
+  }
+
+  /** One more malformed message; returns how many so far. */
+  badMessage(): number {
+    this.#flags += BAD_MESSAGE;
+    return this.#flags >> 3;
   }
 
   /** Send a text frame, unless the client is closing or too far behind (then it is dropped). */
   deliver(frame: Buffer | string): void {
-    if (this.#state !== OPEN) return;
+    if (this.closing) return;
     if (this.bufferedAmount > this.#context!.maxBufferedBytes) return this.drop('send queue over the limit');
     this.send(frame, TEXT);
   }
 
   /** Heartbeat: a client that did not answer the previous protocol ping is dropped; else ping it again. */
   beat(frame: Buffer): void {
-    if (this.#state !== OPEN) return;
+    if (this.closing) return;
     if (!this.alive) return this.drop('missed a heartbeat');
     this.alive = false;
     this.ping();
@@ -97,8 +114,8 @@ export class Client extends WebSocket implements Subscriber {
    * not complete the close handshake within CLOSE_GRACE_MS (a client that never reads never will).
    */
   dismiss(code: number, reason: string): void {
-    if (this.#state !== OPEN) return;
-    this.#state = CLOSING;
+    if (this.closing) return;
+    this.#flags |= CLOSING;
     this.pause();
     this.close(code, reason);
     setTimeout(terminate, CLOSE_GRACE_MS, this).unref();
@@ -106,8 +123,8 @@ export class Client extends WebSocket implements Subscriber {
 
   /** Destroy the connection at once (it reconnects and resyncs from a snapshot). One log line. */
   drop(reason: string): void {
-    if (this.#state === DROPPED) return;
-    this.#state = DROPPED;
+    if (this.#flags & DROPPED) return;
+    this.#flags |= DROPPED;
     const context = this.#context;
     context?.log.debug({ station: this.stationId, address: this.address, reason }, 'client dropped');
     context?.dropped?.(this, reason);

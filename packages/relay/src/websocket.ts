@@ -110,7 +110,8 @@ export class WebSocketEndpoint {
       this.#refused(503);
       return closeWith(socket, 503);
     }
-    const address = clientAddress(req, this.options.trustedProxies);
+    // The address is looked up only when it is used: Node caches the peer address on the socket.
+    const address = this.#limits.perAddress || this.options.log.isLevelEnabled('debug') ? clientAddress(req, this.options.trustedProxies) : '';
     this.#wss.handleUpgrade(req, socket, head, (ws) => this.#accept(ws, address, target.searchParams.get('station')));
   }
 
@@ -191,7 +192,10 @@ export class WebSocketEndpoint {
     const parsed = parseClientMessage(text);
     if (!parsed.ok) {
       this.#reply(client, { type: 'error', code: 'bad-message', message: parsed.error });
-      if (++client.badMessages >= MAX_BAD_MESSAGES) client.dismiss(CloseCode.PolicyViolation, 'too many malformed messages');
+      if (client.badMessage() >= MAX_BAD_MESSAGES) {
+        this.#refused(CloseCode.PolicyViolation);
+        client.dismiss(CloseCode.PolicyViolation, 'too many malformed messages');
+      }
       return;
     }
     const message = parsed.message;
