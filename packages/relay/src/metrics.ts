@@ -142,7 +142,10 @@ export class Metrics implements RelayMetrics {
   }
 }
 
-/** `source`, with its failures counted (whatever its kind); everything else passes through. */
+/**
+ * `source`, with its failures counted (whatever its kind) and its request durations observed (for
+ * the sources that make requests: the polled status documents); everything else passes through.
+ */
 export function meterSource(source: Source, metrics: Metrics): Source {
   return {
     upstream: source.upstream,
@@ -152,6 +155,10 @@ export function meterSource(source: Source, metrics: Metrics): Source {
         failure: (reason, detail) => {
           metrics.upstreamFailed(source.upstream, reason);
           listener.failure(reason, detail);
+        },
+        requested: (seconds, failure) => {
+          metrics.upstreamRequest(source.upstream, seconds, failure);
+          listener.requested?.(seconds, failure);
         },
       }),
     stop: () => source.stop(),

@@ -82,13 +82,23 @@ describe('GET /metrics', () => {
     expect(sample('now_playing_clients_dropped_total', { reason: 'missed a heartbeat' })).toBeGreaterThanOrEqual(1);
   });
 
-  it('upstream failures by reason', async () => {
+  it('upstream request durations by outcome, and failures by reason', async () => {
     const stack = await startStack();
     const upstream = stack.relay.upstreams[0]!.url;
+    const ok = (await scrape(stack)).sample('now_playing_upstream_request_duration_seconds_count', { upstream, outcome: 'ok' });
+    expect(ok).toBeGreaterThanOrEqual(1); // the first poll, before the relay listened
+    stack.fake.setFault({ kind: 'slow', delayMs: 150 });
+    const before = stack.fake.statusRequests;
+    await waitFor(() => stack.fake.statusRequests >= before + 2, 5000, 'a slow poll answered'); // the first slow one ended
     stack.fake.setFault({ kind: 'http-error', status: 503 });
     await waitFor(() => stack.relay.health()[0]!.consecutiveFailures >= 2, 5000, 'two failed polls');
     const { sample } = await scrape(stack);
     expect(sample('now_playing_upstream_errors_total', { upstream, reason: 'HTTP 503' })).toBeGreaterThanOrEqual(2);
+    expect(sample('now_playing_upstream_request_duration_seconds_count', { upstream, outcome: 'error' })).toBeGreaterThanOrEqual(2);
+    // The slow answers (150 ms) are above the 0.1 s bucket: its count is below the total of good polls.
+    const fast = sample('now_playing_upstream_request_duration_seconds_bucket', { le: '0.1', upstream, outcome: 'ok' })!;
+    const all = sample('now_playing_upstream_request_duration_seconds_count', { upstream, outcome: 'ok' })!;
+    expect(all - fast).toBeGreaterThanOrEqual(1);
   });
 
   it('a protocol ping from a client is answered, within the message rate limit', async () => {

@@ -29,6 +29,11 @@ export interface SourceListener {
   reading(mounts: MountReading[]): void;
   /** The upstream failed or answered something unusable. `reason` is short and safe to show to clients. */
   failure(reason: string, detail?: unknown): void;
+  /**
+   * Optional, for metrics: one request to the upstream ended (a poll, redirects included), after
+   * `seconds`; `failure` says why when it failed. Told just before `reading` or `failure`.
+   */
+  requested?(seconds: number, failure?: string): void;
 }
 
 export interface Source {

@@ -114,16 +114,20 @@ export class StatusDocumentSource implements Source {
       interval: pollInterval,
       maxBackoff,
       task: async (signal) => {
+        const started = performance.now();
+        const seconds = () => (performance.now() - started) / 1000;
         try {
           const { mounts, repairs } = this.#document
             ? await readStatusDocument(this.#document, this.options, signal)
             : await this.#detect(signal);
           if (repairs.length > 0) onRepairs?.(repairs);
+          listener.requested?.(seconds());
           listener.reading(mounts);
           return true;
         } catch (error) {
           if (signal.aborted) return false; // stopping: nothing to report
           const reason = error instanceof SourceError ? error.reason : 'unexpected error';
+          listener.requested?.(seconds(), reason);
           listener.failure(reason, error);
           return false;
         }
