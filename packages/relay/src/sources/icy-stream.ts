@@ -87,6 +87,7 @@ export class IcyStreamSource implements Source {
       socket.destroy();
       return Promise.reject(error);
     }
+    if (socket.destroyed) return Promise.reject(new SourceError('connection reset'));
     return new Promise((resolve, reject) => {
       let failure: unknown;
       const onAbort = () => socket.destroy();

@@ -92,6 +92,8 @@ function requestHead(chain: RedirectChain, signal: AbortSignal, headers: Record<
       socket.off('data', onData).off('error', finish).off('end', onEnd);
       if (response) {
         socket.pause();
+        // Until the caller listens, an error (a reset) must not become an uncaught exception.
+        socket.on('error', () => {});
         resolve(response);
       } else {
         socket.destroy();
