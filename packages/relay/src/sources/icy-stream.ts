@@ -5,7 +5,7 @@
  * block). The stream is reconnected when it ends, errs, or stalls (no byte for the request timeout):
  * at once after a stream that was healthy, then with the poller's backoff.
  */
-import { decodeText } from './charset.js';
+import { decodeText, type Charset } from './charset.js';
 import { describeNetworkError } from './http-get.js';
 import { IcyDemuxer, MAX_ICY_METAINT, parseIcyBlock } from './icy-metadata.js';
 import { Poller } from './poller.js';
@@ -123,7 +123,7 @@ function metaintOf(value: Buffer | undefined): number {
 }
 
 /** The station as the stream's `icy-*` headers describe it; each value decoded like a title. */
-function stationOf(url: URL, headers: Map<string, Buffer>, charset: Parameters<typeof decodeText>[1]): Omit<MountReading, 'title'> {
+function stationOf(url: URL, headers: Map<string, Buffer>, charset: Charset): Omit<MountReading, 'title'> {
   const text = (name: string) => {
     const value = headers.get(name);
     return value === undefined ? undefined : decodeText(value, charset);
