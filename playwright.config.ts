@@ -6,6 +6,8 @@ import { chromiumLaunchOptions } from './e2e/support/browser.js';
 export default defineConfig({
   testDir: 'e2e',
   testMatch: '**/*.spec.ts',
+  // Run by `pnpm test:pack` (scripts/test-pack.ts), which installs the packed packages and passes their URLs.
+  testIgnore: process.env.NOW_PLAYING_CONSUMER_APP ? [] : ['**/consumer.spec.ts'],
   timeout: 30_000,
   expect: { timeout: 8_000 },
   // Each test starts its own processes on free ports; two workers fit the 2-core machines we run on.
