@@ -7,9 +7,9 @@
  *
  * Everything is on loopback in this process: the fake server (streams paced at 16,000 bytes a second,
  * as a real server sends 128 kbps), the relay, one WebSocket client. Each change waits for the previous
- * one to arrive, then a pseudo-random pause (0–700 ms, fixed seed) so changes fall at every phase of the
- * poll interval and of the block period. Bounded: BENCH_CHANGES changes per source (default 40), each
- * within 10 s.
+ * one to arrive (which happens right after a poll or a block), then a pseudo-random pause of 0–1,000 ms
+ * (fixed seed), so changes fall uniformly over every phase of the poll interval and of the block
+ * period. Bounded: BENCH_CHANGES changes per source (default 40), each within 10 s.
  */
 import { once } from 'node:events';
 import { startFakeIcecast, type FakeIcecast, type FakeIcecastOptions } from '@now-playing/fake-icecast';
@@ -88,7 +88,7 @@ async function measure(source: Source): Promise<{ total: number[]; relay: number
       total.push(arrived - changed);
       const wire = written.get(title);
       if (wire !== undefined) share.push(arrived - wire);
-      await sleep(pause() * 700);
+      await sleep(pause() * 1000);
     }
   } finally {
     ws.terminate();
