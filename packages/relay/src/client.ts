@@ -1,8 +1,8 @@
 /**
  * One connected browser, as the relay sees it. It *is* the socket: `ws` builds this subclass for
  * every connection (its public `WebSocket` option), so a client costs a few fields on an object
- * that exists anyway, and its event handlers are shared functions (`this` is the client), not
- * closures per connection. Per-connection state is small because there are tens of thousands.
+ * that exists anyway. Its events are handled in `emit` itself rather than by listeners: no closure
+ * and no listener table per connection (there are tens of thousands; measured in bench/fanout.ts).
  *
  * Every write goes through `deliver`, which drops a client whose send queue is over the limit (a
  * client that stops reading must not make the relay buffer without end), whatever the write is: a
@@ -25,6 +25,8 @@ export interface ClientContext {
   message(client: Client, text: string | undefined): void;
   /** A client message or protocol ping over the rate limit. */
   overRate(client: Client): void;
+  /** A socket error (the connection closes after it). */
+  error(client: Client, error: Error): void;
   /** The connection has closed (whoever closed it). */
   closed(client: Client): void;
   /** The client was dropped (send queue over the limit, missed heartbeat). */
@@ -59,11 +61,49 @@ export class Client extends WebSocket implements Subscriber {
   /** Created at the first client message: most clients never send one. */
   #messages: TokenBucket | undefined;
 
-  /** Accepted for a station: start listening to the client. */
-  admit(context: ClientContext, stationId: string): void {
+  /** Arrived at the endpoint: its events go to `context` from now on (frames only once admitted). */
+  arrive(context: ClientContext, address: string): void {
     this.#context = context;
+    this.address = address;
+  }
+
+  /** Accepted for a station: its frames are read from now on. */
+  admit(stationId: string): void {
     this.stationId = stationId;
-    this.on('message', onMessage).on('ping', onPing).on('pong', onPong).on('close', onClose);
+  }
+
+  /**
+   * ws tells everything through `emit`; the relay's handling happens here, and listeners added with
+   * `on`/`once` (the endpoint waits for 'close' when refusing or shutting down) still hear every event.
+   */
+  override emit(event: string | symbol, ...args: unknown[]): boolean {
+    const context = this.#context;
+    if (context) {
+      const admitted = this.stationId !== '';
+      switch (event) {
+        case 'message':
+          if (admitted && !this.closing) context.message(this, args[1] === true ? undefined : String(args[0]));
+          break;
+        case 'ping':
+          // Answered here (ws's autoPong is off), within the message rate limit.
+          if (!admitted || this.closing) break;
+          this.alive = true;
+          if (this.takeMessage()) this.pong(args[0] as Buffer);
+          else context.overRate(this);
+          break;
+        case 'pong':
+          this.alive = true;
+          break;
+        case 'close':
+          if (admitted) context.closed(this);
+          break;
+        case 'error':
+          context.error(this, args[0] as Error);
+          if (this.listenerCount('error') === 0) return true; // handled: not an uncaught 'error'
+          break;
+      }
+    }
+    return super.emit(event, ...args);
   }
 
   /** Closed or being closed: nothing more is sent to it or read from it. */
@@ -131,35 +171,6 @@ export class Client extends WebSocket implements Subscriber {
     this.terminate();
   }
 
-  /** The endpoint's context (undefined until admitted). */
-  get context(): ClientContext | undefined {
-    return this.#context;
-  }
-}
-
-// Shared handlers: `this` is the client the event is for (ws calls listeners on the socket).
-
-function onMessage(this: WebSocket, data: Buffer, isBinary: boolean): void {
-  const client = this as Client;
-  client.context!.message(client, isBinary ? undefined : data.toString());
-}
-
-/** Protocol pings are answered here (ws's autoPong is off), and count against the message rate. */
-function onPing(this: WebSocket, data: Buffer): void {
-  const client = this as Client;
-  if (client.closing) return;
-  client.alive = true;
-  if (!client.takeMessage()) return client.context!.overRate(client);
-  client.pong(data);
-}
-
-function onPong(this: WebSocket): void {
-  (this as Client).alive = true;
-}
-
-function onClose(this: WebSocket): void {
-  const client = this as Client;
-  client.context!.closed(client);
 }
 
 function terminate(client: Client): void {

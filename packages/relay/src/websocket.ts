@@ -15,7 +15,7 @@ import type { IncomingMessage } from 'node:http';
 import type { BlockList } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { CloseCode, MAX_CLIENT_MESSAGE_BYTES, WS_PATH, parseClientMessage, type ServerMessage } from '@now-playing/protocol';
-import { WebSocketServer, type Server, type WebSocket } from 'ws';
+import { WebSocketServer, type Server } from 'ws';
 import { Client, CLOSE_GRACE_MS, type ClientContext } from './client.js';
 import { clientAddress } from './client-address.js';
 import { ConnectionLimits } from './connection-limits.js';
@@ -55,8 +55,6 @@ export class WebSocketEndpoint {
   readonly #limits: ConnectionLimits;
   /** Shared by every client: limits, log, and the endpoint's handlers for their events. */
   readonly #context: ClientContext;
-  /** One 'error' handler for every connection (`this` is the client): errors end in 'close'; logged only. */
-  readonly #onError: (this: WebSocket, error: Error) => void;
   #refusing = 0;
   #heartbeat: ReturnType<typeof setInterval> | undefined;
 
@@ -84,10 +82,9 @@ export class WebSocketEndpoint {
       message: (client, text) => this.#onMessage(client, text),
       overRate: (client) => this.#overRate(client),
       closed: (client) => this.#onClose(client),
+      // A socket error ends in 'close'; it is only logged.
+      error: (client, error) => log.debug({ address: client.address, err: error }, 'client error'),
       ...(metrics ? { dropped: (_client: Client, reason: string) => metrics.dropped(reason) } : {}),
-    };
-    this.#onError = function (this: WebSocket, error: Error) {
-      log.debug({ address: (this as Client).address, err: error }, 'client error');
     };
   }
 
@@ -134,8 +131,7 @@ export class WebSocketEndpoint {
 
   #accept(ws: Client, address: string, requested: string | null): void {
     const { stations, hub, log, metrics } = this.options;
-    ws.address = address;
-    ws.on('error', this.#onError);
+    ws.arrive(this.#context, address);
     const refusal = this.#limits.admit(address);
     if (refusal) {
       log.debug({ address, reason: refusal.reason }, 'connection refused');
@@ -157,7 +153,7 @@ export class WebSocketEndpoint {
       return this.#refuse(ws, CloseCode.UnknownStation, truncateReason(`unknown station ${JSON.stringify(stationId)}`));
     }
 
-    ws.admit(this.#context, station.id);
+    ws.admit(station.id);
     hub.subscribe(station.id, ws);
     this.#sendSnapshot(ws);
     log.debug({ station: station.id, address, clients: this.#limits.total }, 'client connected');
