@@ -174,15 +174,20 @@ function checkContents({ name, files }: Packed): void {
 
 const BUNDLES = ['now-playing.js', 'now-playing.iife.js'];
 
-/** The element: trimmed module, bundles with their precompressed forms, a manifest that documents everything. */
+/** The element: trimmed module, every bundle with its precompressed forms, a manifest that documents everything. */
 function checkElement({ files }: Packed): void {
   for (const path of files.keys()) check(!path.endsWith('.map') && !path.startsWith('src/'), `@now-playing/element ships ${path}`);
-  for (const bundle of BUNDLES) {
-    const code = files.get(`dist/bundle/${bundle}`);
-    check(code, `@now-playing/element ships no dist/bundle/${bundle}`);
+  for (const bundle of BUNDLES) check(files.has(`dist/bundle/${bundle}`), `@now-playing/element ships no dist/bundle/${bundle}`);
+  for (const path of files.keys()) {
+    if (!/^dist\/bundle\/[^/]+\.js$/.test(path)) continue;
+    const bundle = path.slice('dist/bundle/'.length);
+    const code = files.get(path)!;
     check(!code.toString().includes('sourceMappingURL'), `${bundle} references a source map, which is neither shipped nor served`);
-    check(gunzipSync(files.get(`dist/bundle/${bundle}.gz`) ?? Buffer.alloc(0)).equals(code), `dist/bundle/${bundle}.gz is not that bundle`);
-    check(brotliDecompressSync(files.get(`dist/bundle/${bundle}.br`) ?? Buffer.alloc(0)).equals(code), `dist/bundle/${bundle}.br is not that bundle`);
+    const gzip = files.get(`${path}.gz`);
+    const brotli = files.get(`${path}.br`);
+    check(gzip && brotli, `@now-playing/element ships ${path} without ${path}.gz and .br`);
+    check(gunzipSync(gzip).equals(code), `${path}.gz is not that bundle`);
+    check(brotliDecompressSync(brotli).equals(code), `${path}.br is not that bundle`);
   }
   // partysocket is inlined and trimmed as in the bundles: its long console explanations are cut.
   check(!files.get('dist/index.js')!.toString().includes('You can polyfill'), 'dist/index.js has partysocket untrimmed');
