@@ -38,6 +38,8 @@ interface Change {
   state: NowPlaying;
   previousTrack: Track | undefined;
   changedAt: number;
+  /** `Date.now()` at which it was due (`changedAt` when nothing waits). */
+  due: number;
 }
 
 /** When each media element on the page asked the server for its stream, see {@link playerDelay}. */
@@ -120,14 +122,14 @@ export class PlayerLink {
     if (!state || !last) {
       // Nothing was shown yet, or there is nothing to show: whatever is on air now is what is heard.
       this.#queue.clear();
-      this.#shown = state && { state, previousTrack, changedAt: now, delay: 0 };
+      this.#shown = state && { state, previousTrack, changedAt: now, due: now, delay: 0 };
     } else if (!sameTrack(state.track, last.track)) {
       const player = this.playing;
       const { delay } = this.#host;
       const wait = !player ? 0 : delay! >= 0 ? delay! * 1000 : playerDelay(player, state, now);
       // Shown by the queue when due (at once when nothing waits and the delay is 0); meanwhile the
       // rest of the update (listeners, status) shows with the track the listener hears.
-      this.#queue.push({ state, previousTrack, changedAt: now }, now + wait);
+      this.#queue.push({ state, previousTrack, changedAt: now, due: now + wait }, now + wait);
     } else if (!this.#queue.waiting.length) this.#shown = { ...this.#shown!, state, previousTrack };
     this.#emit();
   }
@@ -146,7 +148,10 @@ export class PlayerLink {
 
   /** A queued change is due (or flushed): its track becomes the displayed one. */
   #reach(change: Change): void {
-    this.#shown = { ...change, delay: Date.now() - change.changedAt };
+    // A change that was due on arrival is shown in the same task: it did not wait, whatever the clock
+    // ticked in between (a millisecond boundary between two Date.now() reads is not a delay).
+    const waited = Date.now() - change.changedAt;
+    this.#shown = { ...change, delay: change.due > change.changedAt ? waited : 0 };
     this.#emit();
   }
 

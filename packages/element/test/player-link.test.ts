@@ -127,6 +127,20 @@ describe('<now-playing player delay>', () => {
     expect(text()).toBe('Two 3');
   });
 
+  it('a change that does not wait reports delay 0 even when the clock ticks while it is shown', async () => {
+    const { socket, changes } = await setup({ attributes: { delay: '2' }, audio: false });
+    // Every read of the clock is a millisecond later: arrival and display fall on different ticks.
+    let tick = Date.now();
+    const now = vi.spyOn(Date, 'now').mockImplementation(() => ++tick);
+    try {
+      socket.receive(patch(2, { track: track('Artist', 'Two') }));
+      await settle();
+    } finally {
+      now.mockRestore();
+    }
+    expect(changes.at(-1)?.delay).toBe(0);
+  });
+
   it('pausing the player shows what waits at once', async () => {
     const { player, socket, text } = await setup({ attributes: { delay: '10' } });
     await play(player);
