@@ -8,4 +8,7 @@ export { createLogger, type Logger } from './logger.js';
 export { TEXT_LIMITS, balanceBidi, cleanText, decodeEntities, normaliseTrack } from './normalise.js';
 export { parseIcecastStatus, repairIcecastJson } from './sources/icecast-json.js';
 export { IcecastStatusSource } from './sources/icecast-status.js';
+export { createSource, type SourceSettings } from './sources/create-source.js';
+export { StatusDocumentSource, type ServerKind } from './sources/status-document.js';
+export { IcyStreamSource } from './sources/icy-stream.js';
 export { SourceError, type MountReading, type Source, type SourceListener } from './sources/source.js';
