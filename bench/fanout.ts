@@ -17,7 +17,8 @@
  * Our relay runs with its limits on at their defaults, except --max-connections where N needs more
  * than the default (the open-file limit − 256). Loopback only; every phase has a time limit, and every
  * process started here is ended by its PID. Environment: FANOUT_CLIENTS=1000,5000 to choose the steps,
- * FANOUT_CHANGES=10.
+ * FANOUT_CHANGES=20; for looking into a result, FANOUT_NODE_ARGS='--trace-gc' (node flags for both
+ * relays) and FANOUT_RELAY_OUTPUT=1 (their output on stderr).
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -128,10 +129,14 @@ function startRelay(name: RelayName, port: number, upstream: string, clients: nu
           '--log-format', 'json',
           ...(clients + 20 > DEFAULT_MAX_CONNECTIONS ? ['--max-connections', String(clients + 20)] : []),
         ];
-  const child = spawn(process.execPath, args, { cwd: `${root}bench`, stdio: ['ignore', 'pipe', 'pipe'] });
+  const nodeArgs = process.env.FANOUT_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const child = spawn(process.execPath, [...nodeArgs, ...args], { cwd: `${root}bench`, stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(child);
   let output = '';
-  const keep = (chunk: Buffer) => (output = (output + chunk.toString()).slice(-4000));
+  const keep = (chunk: Buffer) => {
+    output = (output + chunk.toString()).slice(-4000);
+    if (process.env.FANOUT_RELAY_OUTPUT) process.stderr.write(`[${name}] ${chunk.toString()}`);
+  };
   child.stdout!.on('data', keep);
   child.stderr!.on('data', keep);
   child.once('exit', (code, signal) => {

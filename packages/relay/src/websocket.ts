@@ -24,6 +24,7 @@ import type { Logger } from './logger.js';
 import type { RelayMetrics } from './metrics.js';
 import { closeWith } from './http-server.js';
 import { MAX_TARGET_LENGTH, parseRequestTarget } from './request-target.js';
+import type { Station } from './station.js';
 import type { Stations } from './stations.js';
 
 /** A client that sends this many malformed messages is closed with 1008. */
@@ -55,6 +56,8 @@ export class WebSocketEndpoint {
   readonly #limits: ConnectionLimits;
   /** Shared by every client: limits, log, and the endpoint's handlers for their events. */
   readonly #context: ClientContext;
+  /** Each station's snapshot as UTF-8, encoded once per snapshot text (not once per connecting client). */
+  readonly #snapshotFrames = new WeakMap<Station, { text: string; frame: Buffer }>();
   #refusing = 0;
   #heartbeat: ReturnType<typeof setInterval> | undefined;
 
@@ -169,9 +172,11 @@ export class WebSocketEndpoint {
     const station = this.options.stations.get(client.stationId);
     if (!station) return;
     const text = station.snapshotText();
+    let cached = this.#snapshotFrames.get(station);
+    if (cached?.text !== text) this.#snapshotFrames.set(station, (cached = { text, frame: Buffer.from(text) }));
     client.seq = station.seq;
-    client.deliver(text);
-    this.options.metrics?.sent('snapshot', 1, Buffer.byteLength(text));
+    client.deliver(cached.frame);
+    this.options.metrics?.sent('snapshot', 1, cached.frame.length);
   }
 
   #overRate(client: Client): void {
