@@ -17,7 +17,7 @@
  * Our relay runs with its limits on at their defaults, except --max-connections where N needs more
  * than the default (the open-file limit − 256). Loopback only; every phase has a time limit, and every
  * process started here is ended by its PID. Environment: FANOUT_CLIENTS=1000,5000 to choose the steps,
- * FANOUT_CHANGES=20; for looking into a result, FANOUT_NODE_ARGS='--trace-gc' (node flags for both
+ * FANOUT_CHANGES (default 20; p99 of 20 is the slowest); for looking into a result, FANOUT_NODE_ARGS='--trace-gc' (node flags for both
  * relays) and FANOUT_RELAY_OUTPUT=1 (their output on stderr).
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
@@ -29,7 +29,7 @@ import { WebSocket } from 'ws';
 import { CLIENTS_PER_PROCESS, type GeneratorCommand, type GeneratorEvent, type ProbeCommand, type ProbeEvent } from './fanout-ipc.js';
 
 const STEPS = (process.env.FANOUT_CLIENTS ?? '1000,5000,10000,19900').split(',').map(Number);
-const CHANGES = Number(process.env.FANOUT_CHANGES ?? 10);
+const CHANGES = Number(process.env.FANOUT_CHANGES ?? 20);
 const WARMUP = 12;
 const POLL_INTERVAL = 100;
 /** Handshakes in flight per generator process. */
@@ -244,6 +244,7 @@ async function measure(fake: FakeIcecast, name: RelayName, clients: number, run:
     const bytesPerConnection = (Math.max(0, (await steadyRss(relay.pid!)) - before)) / Math.max(1, open);
 
     probe.send({ cmd: 'reset' });
+    if (process.env.FANOUT_RELAY_OUTPUT) process.stderr.write(`--- ${name}: changes begin\n`);
     const first: number[] = [];
     const last: number[] = [];
     let frameBytes = 0;
@@ -265,6 +266,7 @@ async function measure(fake: FakeIcecast, name: RelayName, clients: number, run:
     }
     probe.send({ cmd: 'report' });
     const { maxMs: stallMs, failures } = await probe.next('report', 5000);
+    if (process.env.FANOUT_RELAY_OUTPUT) process.stderr.write(`--- ${name}: changes end (longest stall ${stallMs.toFixed(0)} ms)\n`);
     if (failures > 0) problems.push(`${failures} /healthz probes failed`);
     return { clients, relay: name, open, connectMs, bytesPerConnection, first, last, stallMs, frameBytes, problems };
   } finally {
@@ -356,7 +358,7 @@ const plainBytes = results[0]?.[0].frameBytes ?? 0;
 console.log(`\n## Fan-out: now-playing relay vs a plain ws relay, same run\n`);
 console.log(table(results));
 console.log(
-  `\nMeasured ${started.toISOString().slice(0, 10)} by \`pnpm bench:fanout\` (Node ${process.versions.node}, ${cpuCount()} cores shared by the relay, the fake Icecast, the load generators and the prober; loopback; poll interval ${POLL_INTERVAL} ms, so a change waits up to ${POLL_INTERVAL} ms for the next poll; ${CHANGES} changes per row, one at a time; history full (10 entries)). Ratios are now-playing ÷ plain ws.`,
+  `\nMeasured ${started.toISOString().slice(0, 10)} by \`pnpm bench:fanout\` (Node ${process.versions.node}, ${cpuCount()} cores shared by the relay, the fake Icecast, the load generators and the prober; loopback; poll interval ${POLL_INTERVAL} ms, so a change waits up to ${POLL_INTERVAL} ms for the next poll; ${CHANGES} changes per row, one at a time, so p99 is the slowest of them; history full (10 entries)). Ratios are now-playing ÷ plain ws.`,
 );
 console.log(`\nBytes per track change per client (payload, one frame): plain ws with protocol v1's patch (whole history) ${plainBytes} B; now-playing with protocol v2 ${sample?.frameBytes ?? 0} B (${ratio(sample?.frameBytes ?? 0, plainBytes)}).`);
 console.log(`\nTargets:\n${verdicts(results).map((v) => `- ${v}`).join('\n')}`);

@@ -14,6 +14,9 @@
  *   is skipped, so a client that connects (or resyncs) during a fan-out gets its snapshot and then
  *   only patches with a higher seq.
  *
+ * - Heartbeats wait: they have a lane of their own, served only when no change is being sent, so a
+ *   change never queues behind the heartbeat of 20,000 clients (pings need no order with patches).
+ *
  * Fan-outs walk the live subscriber set (no copy per message): subscribers that leave are skipped,
  * subscribers that join are reached (and the seq rule decides what they get).
  */
@@ -57,6 +60,8 @@ export class Hub {
   readonly #subscribers = new Map<string, Set<Subscriber>>();
   /** Per station, fan-outs not finished yet, oldest first. Only stations with work are present. */
   readonly #queues = new Map<string, Job[]>();
+  /** Heartbeat fan-outs not finished yet (one per station per beat), served when #queues is empty. */
+  readonly #beats: Job[] = [];
   readonly #sliceMs: number;
   readonly #turn: number;
   readonly #observer: FanoutObserver | undefined;
@@ -99,7 +104,8 @@ export class Hub {
   /** The heartbeat to every subscriber of every station (see Subscriber.beat). */
   heartbeat(message: PingMessage): void {
     const frame = Buffer.from(JSON.stringify(message));
-    for (const [stationId, set] of this.#subscribers) this.#enqueue(stationId, { kind: 'beat', cursor: set.values(), frame, sent: 0 });
+    for (const set of this.#subscribers.values()) this.#beats.push({ kind: 'beat', cursor: set.values(), frame, sent: 0 });
+    this.#schedule();
   }
 
   /** Close every subscriber of a station (it was removed), after what was published to it before. */
@@ -128,12 +134,12 @@ export class Hub {
 
   /** A fan-out is under way (or queued). */
   get busy(): boolean {
-    return this.#queues.size > 0;
+    return this.#queues.size > 0 || this.#beats.length > 0;
   }
 
   /** Resolves when every fan-out published so far has been delivered. */
   drained(): Promise<void> {
-    if (this.#queues.size === 0) return Promise.resolve();
+    if (!this.busy) return Promise.resolve();
     return new Promise((resolve) => this.#drained.push(resolve));
   }
 
@@ -141,10 +147,13 @@ export class Hub {
     const queue = this.#queues.get(stationId);
     if (queue) queue.push(job);
     else this.#queues.set(stationId, [job]);
-    if (!this.#scheduled) {
-      this.#scheduled = true;
-      setImmediate(this.#slice);
-    }
+    this.#schedule();
+  }
+
+  #schedule(): void {
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    setImmediate(this.#slice);
   }
 
   /**
@@ -159,17 +168,18 @@ export class Hub {
       if (this.#serve(queue[0]!)) queue.shift();
       this.#queues.delete(stationId);
       if (queue.length > 0) this.#queues.set(stationId, queue);
+      if (performance.now() >= deadline) return this.#yield();
+    }
+    // No change to send: the heartbeat's turn, for what is left of the slice.
+    while (this.#beats.length > 0) {
+      if (this.#serve(this.#beats[0]!)) this.#beats.shift();
       if (performance.now() >= deadline) break;
     }
     this.#yield();
   };
 
   #yield(): void {
-    if (this.#queues.size > 0) {
-      this.#scheduled = true;
-      setImmediate(this.#slice);
-      return;
-    }
+    if (this.busy) return this.#schedule();
     for (const resolve of this.#drained.splice(0)) resolve();
   }
 

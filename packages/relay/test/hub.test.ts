@@ -160,6 +160,24 @@ describe('Hub', () => {
     expect(order.indexOf('small')).toBe(4);
   });
 
+  it('a change does not wait behind a heartbeat: heartbeats go when no change is being sent', async () => {
+    const order: string[] = [];
+    const hub = new Hub({ sliceMs: 0, turn: 4 });
+    for (let i = 0; i < 20; i++) {
+      const s = subscriber(0);
+      s.beat = () => order.push('beat');
+      s.deliver = () => order.push('patch');
+      hub.subscribe('live', s);
+    }
+    hub.heartbeat({ type: 'ping', t: 1 });
+    await nextSlice(); // the heartbeat has begun: 4 of 20
+    hub.publish('live', patch(2));
+    await hub.drained();
+    expect(order.slice(0, 4)).toEqual(['beat', 'beat', 'beat', 'beat']);
+    expect(order.slice(4, 24)).toEqual(Array(20).fill('patch')); // every patch before the other 16 beats
+    expect(order.filter((o) => o === 'beat')).toHaveLength(20);
+  });
+
   it('reports what it sent, once per fan-out', async () => {
     const sent: [string, number, number][] = [];
     const hub = new Hub({ observer: { sent: (type, messages, bytes) => sent.push([type, messages, bytes]) } });
