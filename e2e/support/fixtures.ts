@@ -23,11 +23,19 @@ export const test = base.extend<Fixtures>({
   mounts: [{ '/live': { title: 'Nina Simone - Feeling Good', serverName: 'Radio Example' } }, { option: true }],
   relayInit: [{}, { option: true }],
   stack: async ({ mounts, relayInit }, use) => {
-    const fake = await FakeStation.start(mounts);
-    const relay = await RelayProcess.start(fake.url, relayInit);
-    const site = await PageServer.start(BUNDLE_DIR);
-    await use({ fake, relay, site });
-    await Promise.all([relay.stop(), fake.stop(), site.close()]);
+    // Whatever started is stopped, also when a later start fails (the fixture never reaches teardown then).
+    const started: (() => Promise<unknown>)[] = [];
+    try {
+      const fake = await FakeStation.start(mounts);
+      started.push(() => fake.stop());
+      const relay = await RelayProcess.start(fake.url, relayInit);
+      started.push(() => relay.stop());
+      const site = await PageServer.start(BUNDLE_DIR);
+      started.push(() => site.close());
+      await use({ fake, relay, site });
+    } finally {
+      await Promise.all(started.map((stop) => stop()));
+    }
   },
 });
 
