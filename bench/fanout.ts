@@ -8,8 +8,8 @@
  * 2. N clients connect from load-generator processes (fanout-clients.ts, at most 5,000 per process):
  *    time until every client has its snapshot;
  * 3. relay memory per connection: the relay process's RSS (/proc) after minus before, divided by N;
- * 4. CHANGES title changes at the upstream, one at a time: change → first and last client (CLOCK_MONOTONIC
- *    in every process), while a prober process (fanout-probe.ts) asks /healthz every 10 ms: the
+ * 4. CHANGES title changes at the upstream, one at a time, each just after a poll (so each waits one
+ *    whole poll interval): change → first and last client (CLOCK_MONOTONIC in every process), while a prober process (fanout-probe.ts) asks /healthz every 10 ms: the
  *    longest answer is the longest event-loop stall seen from outside;
  * 5. the patch size every client received for a track change (the plain relay sends protocol v1's
  *    patch, with the whole history; ours sends v2's).
@@ -211,6 +211,20 @@ async function warmUp(fake: FakeIcecast, wsUrl: string, run: string): Promise<vo
   ws.terminate();
 }
 
+/**
+ * Resolves just after the relay's next status request reached the fake. A change made then waits one
+ * whole poll interval in either relay, instead of a random part of one (which at 1,000 clients would be
+ * most of the latency, and most of its spread).
+ */
+async function nextPoll(fake: FakeIcecast): Promise<void> {
+  const seen = fake.statusRequests;
+  const deadline = Date.now() + 5000;
+  while (fake.statusRequests === seen) {
+    if (Date.now() > deadline) throw new Error('the relay stopped polling');
+    await sleep(1);
+  }
+}
+
 /** A realistic title (about 50 characters) carrying a marker that is unique to one change. */
 const title = (artist: string, marker: string) => `${artist} - Song Title ${marker}Radio Edit)`;
 
@@ -252,6 +266,7 @@ async function measure(fake: FakeIcecast, name: RelayName, clients: number, run:
       const marker = `${run}-${k} (`;
       for (const g of generators) g.send({ cmd: 'expect', marker, timeoutMs: CHANGE_TIMEOUT_MS });
       await Promise.all(generators.map((g) => g.next('armed', 5000)));
+      await nextPoll(fake);
       const changed = now();
       fake.setTitle('/live', title(`Fanout Artist ${k}`, marker));
       const arrived = await Promise.all(generators.map((g) => g.next('arrived', CHANGE_TIMEOUT_MS + 5000)));
@@ -358,7 +373,7 @@ const plainBytes = results[0]?.[0].frameBytes ?? 0;
 console.log(`\n## Fan-out: now-playing relay vs a plain ws relay, same run\n`);
 console.log(table(results));
 console.log(
-  `\nMeasured ${started.toISOString().slice(0, 10)} by \`pnpm bench:fanout\` (Node ${process.versions.node}, ${cpuCount()} cores shared by the relay, the fake Icecast, the load generators and the prober; loopback; poll interval ${POLL_INTERVAL} ms, so a change waits up to ${POLL_INTERVAL} ms for the next poll; ${CHANGES} changes per row, one at a time, so p99 is the slowest of them; history full (10 entries)). Ratios are now-playing ÷ plain ws.`,
+  `\nMeasured ${started.toISOString().slice(0, 10)} by \`pnpm bench:fanout\` (Node ${process.versions.node}, ${cpuCount()} cores shared by the relay, the fake Icecast, the load generators and the prober; loopback; poll interval ${POLL_INTERVAL} ms, each change made just after a poll, so it waits about ${POLL_INTERVAL} ms for the next one; ${CHANGES} changes per row, one at a time, so p99 is the slowest of them; history full (10 entries)). Ratios are now-playing ÷ plain ws.`,
 );
 console.log(`\nBytes per track change per client (payload, one frame): plain ws with protocol v1's patch (whole history) ${plainBytes} B; now-playing with protocol v2 ${sample?.frameBytes ?? 0} B (${ratio(sample?.frameBytes ?? 0, plainBytes)}).`);
 console.log(`\nTargets:\n${verdicts(results).map((v) => `- ${v}`).join('\n')}`);
