@@ -17,7 +17,8 @@
  * Our relay runs with its limits on at their defaults, except --max-connections where N needs more
  * than the default (the open-file limit − 256). Loopback only; every phase has a time limit, and every
  * process started here is ended by its PID. Environment: FANOUT_CLIENTS=1000,5000 to choose the steps,
- * FANOUT_CHANGES (default 20; p99 of 20 is the slowest); for looking into a result, FANOUT_NODE_ARGS='--trace-gc' (node flags for both
+ * FANOUT_CHANGES (default 20; p99 of 20 is the slowest); for looking into a result,
+ * FANOUT_RELAY_ARGS (more flags for our relay, e.g. `--heartbeat 600000`), FANOUT_NODE_ARGS='--trace-gc' (node flags for both
  * relays) and FANOUT_RELAY_OUTPUT=1 (their output on stderr).
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
@@ -36,6 +37,8 @@ const POLL_INTERVAL = 100;
 const CONNECT_CONCURRENCY = 100;
 const CONNECT_TIMEOUT_MS = 120_000;
 const CHANGE_TIMEOUT_MS = 20_000;
+/** Idle time after the clients connected, before the relay's memory is read. */
+const SETTLE_MS = Number(process.env.FANOUT_SETTLE_MS ?? 1000);
 /** Our relay's default --max-connections is the open-file limit − 256. */
 const DEFAULT_MAX_CONNECTIONS = openFileLimit() - 256;
 /** The whole run, at most. */
@@ -128,6 +131,7 @@ function startRelay(name: RelayName, port: number, upstream: string, clients: nu
           '--log-level', 'warn',
           '--log-format', 'json',
           ...(clients + 20 > DEFAULT_MAX_CONNECTIONS ? ['--max-connections', String(clients + 20)] : []),
+          ...(process.env.FANOUT_RELAY_ARGS?.split(' ').filter(Boolean) ?? []),
         ];
   const nodeArgs = process.env.FANOUT_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
   const child = spawn(process.execPath, [...nodeArgs, ...args], { cwd: `${root}bench`, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -254,7 +258,7 @@ async function measure(fake: FakeIcecast, name: RelayName, clients: number, run:
     const connectMs = now() - connectStarted;
     const open = connected.reduce((sum, c) => sum + c.open, 0);
     if (open < clients) problems.push(`${open} of ${clients} clients connected (${connected.map((c) => c.error).filter(Boolean)[0] ?? 'refused'})`);
-    await sleep(1000);
+    await sleep(SETTLE_MS);
     const bytesPerConnection = (Math.max(0, (await steadyRss(relay.pid!)) - before)) / Math.max(1, open);
 
     probe.send({ cmd: 'reset' });

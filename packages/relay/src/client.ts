@@ -39,12 +39,19 @@ export const CLOSE_GRACE_MS = 1000;
 /** Text frames; an object shared by every send (ws copies its options). */
 const TEXT = { binary: false } as const;
 
-// `#flags`: the state in the low bits, the count of malformed messages above them (one field, not four).
+// `#flags` (one field, not five): the state in bits 0–2, the heartbeat phase in bits 3–6, the count of
+// malformed messages from bit 7.
 const CLOSING = 1;
 const DROPPED = 2;
 const SILENT = 4; // has not answered the last protocol ping (nor sent anything since)
 const STATE = CLOSING | DROPPED;
-const BAD_MESSAGE = 8;
+const PHASE_SHIFT = 3;
+/** Heartbeat phases: a heartbeat period is spread over up to this many steps (a power of two). */
+export const HEARTBEAT_PHASES = 16;
+const BAD_MESSAGE = 1 << 7;
+
+/** Phases are handed out in turn, so every step of a heartbeat has its share of the clients. */
+let nextPhase = 0;
 
 export class Client extends WebSocket implements Subscriber {
   /**
@@ -65,6 +72,7 @@ export class Client extends WebSocket implements Subscriber {
   arrive(context: ClientContext, address: string): void {
     this.#context = context;
     this.address = address;
+    this.#flags |= (nextPhase++ % HEARTBEAT_PHASES) << PHASE_SHIFT;
   }
 
   /** Accepted for a station: its frames are read from now on. */
@@ -123,7 +131,7 @@ export class Client extends WebSocket implements Subscriber {
   /** One more malformed message; returns how many so far. */
   badMessage(): number {
     this.#flags += BAD_MESSAGE;
-    return this.#flags >> 3;
+    return this.#flags >> 7;
   }
 
   /** Send a text frame, unless the client is closing or too far behind (then it is dropped). */
@@ -133,13 +141,21 @@ export class Client extends WebSocket implements Subscriber {
     this.send(frame, TEXT);
   }
 
-  /** Heartbeat: a client that did not answer the previous protocol ping is dropped; else ping it again. */
-  beat(frame: Buffer): void {
-    if (this.closing) return;
-    if (!this.alive) return this.drop('missed a heartbeat');
+  /**
+   * A heartbeat step (`steps` a power of two up to HEARTBEAT_PHASES): on this client's turn, a client
+   * that did not answer the previous protocol ping is dropped, else pinged again and sent `frame`.
+   */
+  beat(frame: Buffer, step: number, steps: number): boolean {
+    if (((this.#flags >> PHASE_SHIFT) & (steps - 1)) !== step) return false;
+    if (this.closing) return true;
+    if (!this.alive) {
+      this.drop('missed a heartbeat');
+      return true;
+    }
     this.alive = false;
     this.ping();
     this.deliver(frame);
+    return true;
   }
 
   /** One more client message: false when it is over the rate limit. */

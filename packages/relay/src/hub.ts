@@ -28,8 +28,11 @@ export interface Subscriber {
   seq: number;
   /** Queue a text frame (the subscriber enforces its own send-queue bound). */
   deliver(frame: Buffer | string): void;
-  /** A heartbeat: check the subscriber answered the last one, ping it, and send `frame`. */
-  beat(frame: Buffer): void;
+  /**
+   * A heartbeat step: if `step` (of `steps`) is this subscriber's turn, check it answered its last
+   * ping, ping it again and send `frame`; true when it was its turn.
+   */
+  beat(frame: Buffer, step: number, steps: number): boolean;
   /** Close the connection with a WebSocket close code and reason. */
   dismiss(code: number, reason: string): void;
 }
@@ -56,7 +59,7 @@ const FANOUT_TURN = 64;
 
 type Job =
   | { kind: 'deliver'; cursor: Iterator<Subscriber>; frame: Buffer; type: ServerMessage['type']; seq: number | undefined; reset: boolean; sent: number }
-  | { kind: 'beat'; cursor: Iterator<Subscriber>; frame: Buffer; sent: number }
+  | { kind: 'beat'; cursor: Iterator<Subscriber>; frame: Buffer; step: number; steps: number; sent: number }
   | { kind: 'dismiss'; cursor: Iterator<Subscriber>; code: number; reason: string };
 
 export class Hub {
@@ -104,10 +107,13 @@ export class Hub {
     this.#enqueue(stationId, { kind: 'deliver', cursor: set.values(), frame, type: message.type, seq, reset, sent: 0 });
   }
 
-  /** The heartbeat to every subscriber of every station (see Subscriber.beat). */
-  heartbeat(message: PingMessage): void {
+  /**
+   * One step of the heartbeat: the subscribers whose turn `step` is (of `steps`, see Subscriber.beat)
+   * are pinged, so a heartbeat period is spread over `steps` smaller fan-outs instead of one burst.
+   */
+  heartbeat(message: PingMessage, step = 0, steps = 1): void {
     const frame = Buffer.from(JSON.stringify(message));
-    for (const set of this.#subscribers.values()) this.#beats.push({ kind: 'beat', cursor: set.values(), frame, sent: 0 });
+    for (const set of this.#subscribers.values()) this.#beats.push({ kind: 'beat', cursor: set.values(), frame, step, steps, sent: 0 });
     this.#schedule();
   }
 
@@ -203,8 +209,7 @@ export class Hub {
         subscriber.deliver(job.frame);
         job.sent++;
       } else if (job.kind === 'beat') {
-        subscriber.beat(job.frame);
-        job.sent++;
+        if (subscriber.beat(job.frame, job.step, job.steps)) job.sent++;
       } else subscriber.dismiss(job.code, job.reason);
     }
     return false;

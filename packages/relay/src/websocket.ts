@@ -16,7 +16,7 @@ import type { BlockList } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { CloseCode, MAX_CLIENT_MESSAGE_BYTES, WS_PATH, parseClientMessage, type ServerMessage } from '@now-playing/protocol';
 import { WebSocketServer, type Server } from 'ws';
-import { Client, CLOSE_GRACE_MS, type ClientContext } from './client.js';
+import { Client, CLOSE_GRACE_MS, HEARTBEAT_PHASES, type ClientContext } from './client.js';
 import { clientAddress } from './client-address.js';
 import { ConnectionLimits } from './connection-limits.js';
 import type { Hub } from './hub.js';
@@ -60,6 +60,7 @@ export class WebSocketEndpoint {
   readonly #snapshotFrames = new WeakMap<Station, { text: string; frame: Buffer }>();
   #refusing = 0;
   #heartbeat: ReturnType<typeof setInterval> | undefined;
+  #heartbeatStep = 0;
 
   constructor(private readonly options: WebSocketEndpointOptions) {
     this.#wss = new WebSocketServer<typeof Client>({
@@ -97,7 +98,9 @@ export class WebSocketEndpoint {
   }
 
   start(): void {
-    this.#heartbeat = setInterval(() => this.#beat(), this.options.heartbeat);
+    // Each client is pinged once per heartbeat, but not all at once: the period is cut into steps (one
+    // per second at the default 15 s), and each step pings its share of the clients.
+    this.#heartbeat = setInterval(() => this.#beat(), this.options.heartbeat / this.#heartbeatSteps);
   }
 
   /** Hand an HTTP upgrade request to the endpoint (other paths get a 404, bad targets a 400). */
@@ -228,7 +231,15 @@ export class WebSocketEndpoint {
   }
 
   #beat(): void {
-    this.options.hub.heartbeat({ type: 'ping', t: Date.now() });
+    const steps = this.#heartbeatSteps;
+    this.options.hub.heartbeat({ type: 'ping', t: Date.now() }, this.#heartbeatStep++ % steps, steps);
+  }
+
+  /** Heartbeat steps: a power of two, at most HEARTBEAT_PHASES, each step at least 100 ms apart. */
+  get #heartbeatSteps(): number {
+    let steps = 1;
+    while (steps * 2 <= HEARTBEAT_PHASES && this.options.heartbeat / (steps * 2) >= 100) steps *= 2;
+    return steps;
   }
 }
 

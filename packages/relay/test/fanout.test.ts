@@ -9,7 +9,7 @@ import { startFakeIcecast, type MountState } from '@now-playing/fake-icecast';
 import { apply, jsonEqual, type NowPlaying, type ServerMessage } from '@now-playing/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRelay, type Relay } from '../src/index.js';
-import { closeAll, FAST, onCleanup, TestClient, waitFor } from './helpers.js';
+import { closeAll, FAST, onCleanup, startStack, TestClient, waitFor } from './helpers.js';
 
 afterEach(closeAll);
 
@@ -101,6 +101,17 @@ describe('sliced fan-out', () => {
     for (let k = 4; k <= 5; k++) final = change(relay, 'live', `Artist - Song ${k}`);
     await waitFor(() => [...early, ...late].every((c) => lastSeq(c) === final), 10_000, 'the last patch at every client');
     for (const client of [...early, ...late]) expectConsistent(client.messages, relay, 'live');
+  });
+
+  it('the heartbeat is spread over steps: each client pinged once per period, not all at once', async () => {
+    // 800 ms: eight steps of 100 ms, each pinging the clients whose phase it is.
+    const stack = await startStack(undefined, { heartbeat: 800 });
+    const clients = await openAll(stack.wsUrl('live'), 16);
+    const pings = (client: TestClient) => client.messages.filter((m) => m.type === 'ping').map((m) => (m.type === 'ping' ? m.t : 0));
+    await waitFor(() => clients.every((c) => pings(c).length >= 2), 10_000, 'two pings at every client');
+    const firstPings = new Set(clients.map((c) => pings(c)[0]));
+    expect(firstPings.size).toBeGreaterThanOrEqual(4); // eight steps for sixteen clients: not one burst
+    for (const client of clients) expect(client.ws.readyState).toBe(client.ws.OPEN); // answering clients stay
   });
 
   it('/healthz, a new handshake and another station are answered while a fan-out is under way', async () => {

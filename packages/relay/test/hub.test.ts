@@ -26,6 +26,7 @@ function subscriber(seq = 0, log?: string[], name = ''): Recorder {
     beat: (frame) => {
       recorder.beats++;
       frames.push(frame);
+      return true;
     },
     dismiss: (code, reason) => dismissed.push([code, reason]),
   };
@@ -165,7 +166,7 @@ describe('Hub', () => {
     const hub = new Hub({ sliceMs: 0, turn: 4 });
     for (let i = 0; i < 20; i++) {
       const s = subscriber(0);
-      s.beat = () => order.push('beat');
+      s.beat = () => order.push('beat') > 0;
       s.deliver = () => order.push('patch');
       hub.subscribe('live', s);
     }
@@ -176,6 +177,22 @@ describe('Hub', () => {
     expect(order.slice(0, 4)).toEqual(['beat', 'beat', 'beat', 'beat']);
     expect(order.slice(4, 24)).toEqual(Array(20).fill('patch')); // every patch before the other 16 beats
     expect(order.filter((o) => o === 'beat')).toHaveLength(20);
+  });
+
+  it('a heartbeat step reaches only the subscribers whose turn it is, and counts only those', async () => {
+    const sent: number[] = [];
+    const hub = new Hub({ observer: { sent: (_type, messages) => sent.push(messages) } });
+    const turns = [0, 1, 0, 1, 1].map((phase) => {
+      const s = subscriber();
+      const steps: number[] = [];
+      s.beat = (_frame, step, total) => (steps.push(step), phase === step % total);
+      hub.subscribe('live', s);
+      return steps;
+    });
+    hub.heartbeat({ type: 'ping', t: 1 }, 1, 2);
+    await hub.drained();
+    expect(turns).toEqual([[1], [1], [1], [1], [1]]); // each was asked
+    expect(sent).toEqual([3]); // three had their turn
   });
 
   it('reports what it sent, once per fan-out', async () => {
