@@ -143,8 +143,12 @@ export class Upstream {
       added.push(station.id);
     }
     if (added.length > 0) {
-      const qualified = added.filter((id) => id.includes('@'));
-      this.log.info({ upstream: this.url, count: added.length, stations: added.slice(0, LOGGED_IDS), qualified: qualified.slice(0, LOGGED_IDS) }, 'stations added');
+      // Ids with '@' were qualified because another upstream has a mount of the same name.
+      const qualified = added.filter((id) => id.includes('@')).slice(0, LOGGED_IDS);
+      this.log.info(
+        { upstream: this.url, count: added.length, stations: added.slice(0, LOGGED_IDS), ...(qualified.length > 0 ? { qualified } : {}) },
+        'stations added',
+      );
     }
     if (ignored > 0 && !this.#full) {
       this.log.warn({ upstream: this.url, limit: this.limits.maxStations, ignored }, 'station limit reached: new mounts ignored');
