@@ -2,7 +2,7 @@
  * A load generator for `bench/fanout.ts`, run as a child process (one process holds at most
  * CLIENTS_PER_PROCESS sockets: the open-file limit is per process). Driven over IPC (it says `ready`
  * once started):
- * - `connect`: open `count` WebSocket clients to `url` (at most `concurrency` handshakes at once);
+ * - `connect`: open `count` more WebSocket clients to `url` (at most `concurrency` handshakes at once);
  *   a client counts once its first message (the snapshot) arrived. Answers `connected`.
  * - `expect`: from now on, note when each client first receives a frame containing `marker`; answers
  *   `armed` at once and `arrived` (earliest and latest arrival, count, frame size) when every open
@@ -11,24 +11,25 @@
  * Times are CLOCK_MONOTONIC milliseconds (process.hrtime), comparable across processes.
  */
 import { WebSocket } from 'ws';
-import type { GeneratorCommand, GeneratorEvent } from './fanout-ipc.js';
+import { CLIENTS_PER_PROCESS, type GeneratorCommand, type GeneratorEvent } from './fanout-ipc.js';
 
 const now = (): number => Number(process.hrtime.bigint()) / 1e6;
 const send = (event: GeneratorEvent): void => void process.send!(event);
 
 const sockets: WebSocket[] = [];
 /** Per client: 0 = no snapshot yet, 1 = ready, 2 = closed. */
-let status = new Uint8Array(0);
+const status = new Uint8Array(CLIENTS_PER_PROCESS);
 /** Per client: has the current marker arrived. */
-let seen = new Uint8Array(0);
+const seen = new Uint8Array(CLIENTS_PER_PROCESS);
 /** Clients ready and open; clients that saw the current marker and closed since. */
 let openCount = 0;
 let closedAfterSeeing = 0;
 let watch: { marker: Buffer; arrived: number; first: number; last: number; frameBytes: number; timer: NodeJS.Timeout } | undefined;
 
+/** Open `count` more clients (a process may be asked several times, up to CLIENTS_PER_PROCESS in all). */
 function openClients(url: string, count: number, concurrency: number, timeoutMs: number): void {
-  status = new Uint8Array(count);
-  seen = new Uint8Array(count);
+  count = Math.min(count, CLIENTS_PER_PROCESS - sockets.length);
+  const base = sockets.length;
   let started = 0;
   let settled = 0;
   let open = 0;
@@ -39,9 +40,10 @@ function openClients(url: string, count: number, concurrency: number, timeoutMs:
     clearTimeout(deadline);
     send({ evt: 'connected', open, failed, ...(error ?? lastError ? { error: error ?? lastError } : {}) });
   };
+  if (count === 0) return finish();
   const next = (): void => {
     if (started >= count) return;
-    const index = started++;
+    const index = base + started++;
     const ws = new WebSocket(url, { perMessageDeflate: false });
     sockets.push(ws);
     const settle = (ok: boolean) => {

@@ -18,7 +18,8 @@
  * than the default (the open-file limit − 256). Loopback only; every phase has a time limit, and every
  * process started here is ended by its PID. Environment: FANOUT_CLIENTS=1000,5000 to choose the steps,
  * FANOUT_CHANGES (default 20; p99 of 20 is the slowest); for looking into a result,
- * FANOUT_RELAY_ARGS (more flags for our relay, e.g. `--heartbeat 600000`), FANOUT_NODE_ARGS='--trace-gc' (node flags for both
+ * FANOUT_RELAY_ARGS (more flags for our relay, e.g. `--heartbeat 600000`), FANOUT_SETTLE_MS (idle time
+ * before the memory is read, default 1000), FANOUT_NODE_ARGS='--trace-gc' (node flags for both
  * relays) and FANOUT_RELAY_OUTPUT=1 (their output on stderr).
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
