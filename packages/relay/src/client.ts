@@ -72,7 +72,8 @@ export class Client extends WebSocket implements Subscriber {
   arrive(context: ClientContext, address: string): void {
     this.#context = context;
     this.address = address;
-    this.#flags |= (nextPhase++ % HEARTBEAT_PHASES) << PHASE_SHIFT;
+    this.#flags |= nextPhase << PHASE_SHIFT;
+    nextPhase = (nextPhase + 1) % HEARTBEAT_PHASES;
   }
 
   /** Accepted for a station: its frames are read from now on. */
