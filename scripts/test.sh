@@ -3,5 +3,5 @@
 # end-to-end in a real browser (Playwright). CI runs exactly this.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/install.sh --with-browser
+bash scripts/install.sh --for-tests
 pnpm test
