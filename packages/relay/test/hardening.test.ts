@@ -8,17 +8,11 @@ import type { AddressInfo } from 'node:net';
 import { startFakeIcecast, type MountState } from '@now-playing/fake-icecast';
 import { CloseCode } from '@now-playing/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createRelay, type Relay, type RelayOptions } from '../src/index.js';
-import { captureLogs, closeAll, FAST, onCleanup, startStack, TestClient, waitFor } from './helpers.js';
+
+import { captureLogs, closeAll, onCleanup, startRelay, startStack, TestClient, waitFor } from './helpers.js';
 
 afterEach(closeAll);
 
-async function relayFor(upstreams: string[], options: Partial<RelayOptions> = {}, logger = captureLogs().logger): Promise<Relay> {
-  const relay = createRelay({ upstreams, host: '127.0.0.1', port: 0, logLevel: 'silent', ...FAST, ...options }, { logger });
-  await relay.start();
-  onCleanup(() => relay.stop(500));
-  return relay;
-}
 
 async function fake(mounts: Record<string, MountState> = { '/live': { title: 'Artist - First', serverName: 'Live' } }) {
   const server = await startFakeIcecast({ mounts });
@@ -27,7 +21,6 @@ async function fake(mounts: Record<string, MountState> = { '/live': { title: 'Ar
 }
 
 const getJson = async (url: string) => (await fetch(url)).json() as Promise<Record<string, unknown>>;
-const wsUrl = (relay: Relay, station?: string) => `${relay.url.replace('http', 'ws')}/ws${station ? `?station=${encodeURIComponent(station)}` : ''}`;
 
 describe('upstream credentials', () => {
   it('user:password@ is sent as Basic auth and shown nowhere: /healthz, /stations, logs', async () => {
@@ -45,7 +38,7 @@ describe('upstream credentials', () => {
     onCleanup(() => new Promise((resolve) => server.close(resolve)));
     const port = (server.address() as AddressInfo).port;
     const logs = captureLogs();
-    const relay = await relayFor([`http://admin:s3cret%21@127.0.0.1:${port}/`, `http://admin:wrong@127.0.0.1:${port}/x/`], {}, logs.logger);
+    const relay = await startRelay([`http://admin:s3cret%21@127.0.0.1:${port}/`, `http://admin:wrong@127.0.0.1:${port}/x/`], {}, logs.logger);
 
     const health = await getJson(`${relay.url}/healthz`);
     const upstreams = health.upstreams as { url: string; state: string; lastError?: string }[];
@@ -64,7 +57,7 @@ describe('upstream credentials', () => {
 describe('upstream redirects', () => {
   it('a redirect to itself is a loop: two requests per poll at most, the reason on /healthz', async () => {
     const station = await fake();
-    const relay = await relayFor([station.url], { maxBackoff: 200 });
+    const relay = await startRelay([station.url], { maxBackoff: 200 });
     station.setFault({ kind: 'redirect-self' });
     await waitFor(() => (relay.health()[0]?.consecutiveFailures ?? 0) >= 3, 5000, 'three failed polls');
     station.resetStats();
@@ -79,7 +72,7 @@ describe('upstream redirects', () => {
 
   it('a redirect to another host is refused by default and that host is never asked', async () => {
     const [first, other] = [await fake(), await fake({ '/live': { title: 'Other - Station', serverName: 'Other' } })];
-    const relay = await relayFor([first.url]);
+    const relay = await startRelay([first.url]);
     first.setFault({ kind: 'redirect', location: other.statusUrl });
     await waitFor(() => relay.health()[0]!.lastError !== undefined, 5000, 'a failed poll');
     expect(relay.health()[0]!.lastError).toBe('redirect to another host refused');
@@ -90,7 +83,7 @@ describe('upstream redirects', () => {
   it('with --allow-cross-host-redirects, another host of the same kind is followed (loopback → loopback)', async () => {
     const [first, other] = [await fake(), await fake({ '/live': { title: 'Other - Station', serverName: 'Other' } })];
     first.setFault({ kind: 'redirect', location: other.statusUrl, status: 301 });
-    const relay = await relayFor([first.url], { crossHostRedirects: true });
+    const relay = await startRelay([first.url], { crossHostRedirects: true });
     expect(relay.stations.get('live')?.state.track?.text).toBe('Other - Station');
     expect(relay.health()[0]!.state).toBe('ok');
   });
@@ -99,7 +92,7 @@ describe('upstream redirects', () => {
     const hops = await Promise.all([fake(), fake(), fake()]);
     hops[0]!.setFault({ kind: 'redirect', location: hops[1]!.statusUrl });
     hops[1]!.setFault({ kind: 'redirect', location: hops[2]!.statusUrl });
-    const relay = await relayFor([hops[0]!.url], { crossHostRedirects: true, maxRedirects: 1 });
+    const relay = await startRelay([hops[0]!.url], { crossHostRedirects: true, maxRedirects: 1 });
     expect(relay.health()[0]!.lastError).toBe('too many redirects');
     expect(hops[2]!.statusRequests).toBe(0);
   });
@@ -109,7 +102,7 @@ describe('charsets and text hygiene', () => {
   it('a Latin-1 status document is read as Latin-1: no U+FFFD reaches a listener', async () => {
     const station = await fake({ '/live': { title: 'Café Tacvba – Eres', serverName: 'Radio Señal' } });
     station.setFault({ kind: 'latin1' });
-    const relay = await relayFor([station.url]);
+    const relay = await startRelay([station.url]);
     expect(relay.stations.get('live')?.state.track?.text).toBe('Café Tacvba – Eres');
     expect(relay.stations.get('live')?.state.station.name).toBe('Radio Señal');
   });
@@ -117,7 +110,7 @@ describe('charsets and text hygiene', () => {
   it('?charset=utf-8 forces UTF-8 (and shows what a wrong override costs)', async () => {
     const station = await fake({ '/live': { title: 'Café' } });
     station.setFault({ kind: 'latin1' });
-    const relay = await relayFor([`${station.url}/?charset=utf-8`]);
+    const relay = await startRelay([`${station.url}/?charset=utf-8`]);
     expect(relay.stations.get('live')?.state.track?.text).toBe('Caf\ufffd');
     expect(relay.health()[0]!.url).toBe(station.statusUrl);
   });
@@ -157,7 +150,7 @@ describe('stations per upstream', () => {
   it('an upstream that lists new mounts on every poll never has more than --max-stations-per-upstream; one log line per batch', async () => {
     const station = await fake();
     const logs = captureLogs('info');
-    const relay = await relayFor([station.url], { maxStationsPerUpstream: 20 }, logs.logger);
+    const relay = await startRelay([station.url], { maxStationsPerUpstream: 20 }, logs.logger);
     station.setFault({ kind: 'churn-mounts', perRequest: 50 });
     station.resetStats();
     await waitFor(() => station.statusRequests >= 6, 5000, 'six churning polls');
@@ -172,7 +165,7 @@ describe('stations per upstream', () => {
 
   it('at the limit a station that is on air is never replaced', async () => {
     const station = await fake({ '/a': { title: 'A - 1' }, '/b': { title: 'B - 1' } });
-    const relay = await relayFor([station.url], { maxStationsPerUpstream: 2 });
+    const relay = await startRelay([station.url], { maxStationsPerUpstream: 2 });
     station.setMount('/c', { title: 'C - 1' });
     await waitFor(() => station.statusRequests >= 4, 5000, 'polls');
     expect(relay.stations.list().map((s) => s.id).sort()).toEqual(['a', 'b']);
@@ -196,7 +189,7 @@ describe('stations per upstream', () => {
 describe('station ids', () => {
   it('three upstreams on one host:port listing the same mount get three stations, each with its own data', async () => {
     const station = await fake();
-    const relay = await relayFor([station.url, `${station.url}/status-json.xsl?copy=2`, `${station.url}/status-json.xsl?copy=3`]);
+    const relay = await startRelay([station.url, `${station.url}/status-json.xsl?copy=2`, `${station.url}/status-json.xsl?copy=3`]);
     const host = new URL(station.url).host;
     expect(relay.stations.list().map((s) => s.id)).toEqual(['live', `live@${host}`, `live@${host}~2`]);
     expect(relay.health().map((h) => h.stations)).toEqual([['live'], [`live@${host}`], [`live@${host}~2`]]);
@@ -207,7 +200,7 @@ describe('station ids', () => {
 
   it('three upstreams on different ports: ids stay unique and each follows its own upstream', async () => {
     const fakes = await Promise.all([1, 2, 3].map((n) => fake({ '/live': { title: `Station ${n} - Song` } })));
-    const relay = await relayFor(fakes.map((f) => f.url));
+    const relay = await startRelay(fakes.map((f) => f.url));
     const ids = relay.health().map((h) => h.stations[0]!);
     expect(new Set(ids).size).toBe(3);
     fakes[2]!.setTitle('live', 'Station 3 - New');

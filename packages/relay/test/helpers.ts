@@ -48,6 +48,22 @@ export interface Stack {
 /** Fast timings so failure and recovery happen within a test's time. */
 export const FAST = { pollInterval: 100, requestTimeout: 300, maxBackoff: 400, heartbeat: 1000 } as const;
 
+/**
+ * A relay on a free loopback port with the fast timings, started and registered for cleanup. Its logs
+ * go to `logger` (a silent one by default; `captureLogs()` to assert on them).
+ */
+export async function startRelay(upstreams: string[], options: Partial<RelayOptions> = {}, logger: Logger = captureLogs().logger): Promise<Relay> {
+  const relay = createRelay({ upstreams, host: '127.0.0.1', port: 0, logLevel: 'silent', ...FAST, ...options }, { logger });
+  await relay.start();
+  onCleanup(() => relay.stop(500));
+  return relay;
+}
+
+/** The WebSocket URL of `relay`, for `station` when given. */
+export function relayWsUrl(relay: Relay, station?: string): string {
+  return `${relay.url.replace(/^http/, 'ws')}/ws${station === undefined ? '' : `?station=${encodeURIComponent(station)}`}`;
+}
+
 export async function startStack(
   mounts: Record<string, MountState> = { '/live': { title: 'Artist - First', serverName: 'Live' } },
   options: Partial<RelayOptions> = {},

@@ -2,8 +2,8 @@
 import { createServer } from 'node:http';
 import { startFakeIcecast, type FakeIcecast, type ServerKind } from '@now-playing/fake-icecast';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createRelay, type Relay } from '../src/index.js';
-import { captureLogs, closeAll, FAST, onCleanup, waitFor } from './helpers.js';
+
+import { captureLogs, closeAll, onCleanup, startRelay, waitFor } from './helpers.js';
 
 afterEach(closeAll);
 
@@ -13,12 +13,6 @@ async function fake(server: ServerKind): Promise<FakeIcecast> {
   return station;
 }
 
-async function relayFor(upstream: string, logs = captureLogs('info')): Promise<Relay> {
-  const relay = createRelay({ upstreams: [upstream], host: '127.0.0.1', port: 0, logLevel: 'silent', ...FAST }, { logger: logs.logger });
-  await relay.start();
-  onCleanup(() => relay.stop(500));
-  return relay;
-}
 
 describe('detecting the server behind a plain http:// URL', () => {
   it.each([
@@ -28,7 +22,7 @@ describe('detecting the server behind a plain http:// URL', () => {
   ] as const)('%s: found, said in one info line, and polled from then on', async (kind, name, path, id) => {
     const station = await fake(kind);
     const logs = captureLogs('info');
-    const relay = await relayFor(station.url, logs);
+    const relay = await startRelay([station.url], {}, logs.logger);
     expect(relay.stations.get(id)!.state).toMatchObject({ online: true, track: { text: 'Artist - Title' } });
     station.setTitle('live', 'Next - Title');
     await waitFor(() => relay.stations.get(id)!.state.track?.text === 'Next - Title', 3000, 'the next title');
@@ -38,7 +32,7 @@ describe('detecting the server behind a plain http:// URL', () => {
 
   it('icecast+ forces Icecast: a Shoutcast server is then a failing upstream (HTTP 404), never probed further', async () => {
     const station = await fake('shoutcast-v2');
-    const relay = await relayFor(`icecast+${station.url}`);
+    const relay = await startRelay([`icecast+${station.url}`]);
     expect(relay.health()[0]).toMatchObject({ state: 'failing', lastError: 'HTTP 404', stations: [] });
     expect(station.statusRequests).toBe(0);
   });
@@ -54,7 +48,7 @@ describe('detecting the server behind a plain http:// URL', () => {
     await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve));
     onCleanup(() => new Promise((resolve) => other.close(resolve)));
     const { port } = other.address() as { port: number };
-    const relay = await relayFor(`http://127.0.0.1:${port}/`);
+    const relay = await startRelay([`http://127.0.0.1:${port}/`]);
     expect(relay.health()[0]).toMatchObject({ state: 'failing', lastError: 'invalid JSON' });
     serving = 'nothing';
     await waitFor(() => relay.health()[0]!.lastError === 'no status page found', 3000, 'the 404 reason');
@@ -67,7 +61,7 @@ describe('detecting the server behind a plain http:// URL', () => {
     const station = await fake('icecast');
     const { url } = station;
     await station.close();
-    const relay = await relayFor(url);
+    const relay = await startRelay([url]);
     expect(relay.health()[0]).toMatchObject({ state: 'failing', lastError: 'connection refused' });
   });
 });

@@ -3,8 +3,8 @@ import { createServer as createNetServer, type Socket } from 'node:net';
 import { apply, historyList, type NowPlaying } from '@now-playing/protocol';
 import { startFakeIcecast, type FakeIcecast, type FakeIcecastOptions } from '@now-playing/fake-icecast';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createRelay, type Relay, type RelayOptions } from '../src/index.js';
-import { captureLogs, closeAll, FAST, onCleanup, TestClient, waitFor } from './helpers.js';
+import { createRelay } from '../src/index.js';
+import { closeAll, FAST, onCleanup, relayWsUrl, startRelay, TestClient, waitFor } from './helpers.js';
 
 afterEach(closeAll);
 
@@ -17,14 +17,7 @@ async function fake(options: FakeIcecastOptions = {}): Promise<FakeIcecast> {
   return server;
 }
 
-async function relayFor(upstream: string, options: Partial<RelayOptions> = {}, logger = captureLogs().logger): Promise<Relay> {
-  const relay = createRelay({ upstreams: [upstream], host: '127.0.0.1', port: 0, logLevel: 'silent', ...FAST, ...options }, { logger });
-  await relay.start();
-  onCleanup(() => relay.stop(500));
-  return relay;
-}
 
-const wsUrl = (relay: Relay, station = 'live') => `${relay.url.replace('http', 'ws')}/ws?station=${encodeURIComponent(station)}`;
 
 /** Apply patches until `done(state)` holds (each within the timeout). */
 async function until(client: TestClient, state: NowPlaying, done: (s: NowPlaying) => boolean, timeout = 3000): Promise<NowPlaying> {
@@ -35,8 +28,8 @@ async function until(client: TestClient, state: NowPlaying, done: (s: NowPlaying
 describe('in-stream ICY (icy+http://…)', () => {
   it('pushes a title change at the next metadata block, with no poll interval in between; the relay is one listener', async () => {
     const station = await fake();
-    const relay = await relayFor(`icy+${station.streamUrl('live')}`, { pollInterval: 3_600_000 });
-    const clients = await Promise.all([1, 2, 3].map(() => TestClient.open(wsUrl(relay))));
+    const relay = await startRelay([`icy+${station.streamUrl('live')}`], { pollInterval: 3_600_000 });
+    const clients = await Promise.all([1, 2, 3].map(() => TestClient.open(relayWsUrl(relay, 'live'))));
     const snapshot = await clients[0]!.next('snapshot');
     expect(snapshot.data).toMatchObject({
       station: { id: 'live', name: 'Live FM', genre: 'Jazz' },
@@ -55,31 +48,31 @@ describe('in-stream ICY (icy+http://…)', () => {
 
   it('decodes each title by what it is: Latin-1 with references (Icecast without a charset), UTF-8 (with one)', async () => {
     const station = await fake({ mounts: { '/latin': { title: 'Sigur Rós – Hoppípolla' }, '/utf': { title: '宇多田ヒカル – 初恋 🎵', charset: 'UTF-8' } } });
-    const latin = await relayFor(`icy+${station.streamUrl('latin')}`);
-    const utf = await relayFor(`icy+${station.streamUrl('utf')}`);
+    const latin = await startRelay([`icy+${station.streamUrl('latin')}`]);
+    const utf = await startRelay([`icy+${station.streamUrl('utf')}`]);
     expect(latin.stations.get('latin')!.state.track).toEqual({ text: 'Sigur Rós – Hoppípolla', artist: 'Sigur Rós', title: 'Hoppípolla' });
     expect(utf.stations.get('utf')!.state.track?.text).toBe('宇多田ヒカル – 初恋 🎵');
     // ?charset= forces a reading: UTF-8 bytes read as Latin-1 are what a wrong override costs.
-    const forced = await relayFor(`icy+${station.streamUrl('utf')}?charset=latin1`);
+    const forced = await startRelay([`icy+${station.streamUrl('utf')}?charset=latin1`]);
     expect(forced.stations.get('utf')!.state.track?.text).toMatch(/^å®‡/);
   });
 
   it("keeps a title with `';` in it exactly", async () => {
     const station = await fake({ mounts: { '/live': { title: "Guns N' Roses - Rock';n';Roll" } } });
-    const relay = await relayFor(`icy+${station.streamUrl('live')}`);
+    const relay = await startRelay([`icy+${station.streamUrl('live')}`]);
     expect(relay.stations.get('live')!.state.track).toEqual({ text: "Guns N' Roses - Rock';n';Roll", artist: "Guns N' Roses", title: "Rock';n';Roll" });
   });
 
   it('reads a SHOUTcast v1 stream (ICY 200 OK, StreamUrl after the title); a stream at / is the station "stream"', async () => {
     const station = await fake({ server: 'shoutcast-v1' });
-    const relay = await relayFor(`icy+${station.url}/`);
+    const relay = await startRelay([`icy+${station.url}/`]);
     expect(relay.stations.get('stream')!.state).toMatchObject({ station: { name: 'Live FM' }, track: { text: 'Artist - First' } });
   });
 
   it('reconnects at once when the server drops the stream, without marking the station stale', async () => {
     const station = await fake();
-    const relay = await relayFor(`icy+${station.streamUrl('live')}`);
-    const client = await TestClient.open(wsUrl(relay));
+    const relay = await startRelay([`icy+${station.streamUrl('live')}`]);
+    const client = await TestClient.open(relayWsUrl(relay, 'live'));
     let state = (await client.next('snapshot')).data;
     station.dropStreams();
     await waitFor(() => station.streams === 0, 3000, 'the drop');
@@ -93,8 +86,8 @@ describe('in-stream ICY (icy+http://…)', () => {
   it('a server that goes away: stale with the reason, last data kept; back on the same port: recovered', async () => {
     const first = await fake();
     const { port } = first;
-    const relay = await relayFor(`icy+${first.streamUrl('live')}`);
-    const client = await TestClient.open(wsUrl(relay));
+    const relay = await startRelay([`icy+${first.streamUrl('live')}`]);
+    const client = await TestClient.open(relayWsUrl(relay, 'live'));
     let state = (await client.next('snapshot')).data;
     await first.close();
     // The drop itself may be seen as a reset first; the reconnects are refused.
@@ -111,8 +104,8 @@ describe('in-stream ICY (icy+http://…)', () => {
     ['stream-garbage', 'invalid ICY metadata'],
   ] as const)('%s: stale with "%s", then reconnected and recovered when healed', async (kind, reason) => {
     const station = await fake();
-    const relay = await relayFor(`icy+${station.streamUrl('live')}`);
-    const client = await TestClient.open(wsUrl(relay));
+    const relay = await startRelay([`icy+${station.streamUrl('live')}`]);
+    const client = await TestClient.open(relayWsUrl(relay, 'live'));
     let state = (await client.next('snapshot')).data;
     station.setFault({ kind });
     state = await until(client, state, (s) => s.stale);
@@ -126,7 +119,7 @@ describe('in-stream ICY (icy+http://…)', () => {
   it('the largest metadata block there is (length byte 255) costs one 4,080-byte buffer and a title cut to 512', async () => {
     const station = await fake();
     station.setFault({ kind: 'metadata-overflow' });
-    const relay = await relayFor(`icy+${station.streamUrl('live')}`);
+    const relay = await startRelay([`icy+${station.streamUrl('live')}`]);
     const text = relay.stations.get('live')!.state.track!.text;
     expect(Array.from(text)).toHaveLength(512);
     expect(text).toMatch(/^Overflow Overflow .*…$/);
@@ -134,7 +127,7 @@ describe('in-stream ICY (icy+http://…)', () => {
 
   it('a URL that is no ICY stream (no icy-metaint) is a failing upstream with that reason, not a crash', async () => {
     const station = await fake();
-    const relay = await relayFor(`icy+${station.statusUrl}`);
+    const relay = await startRelay([`icy+${station.statusUrl}`]);
     expect(relay.health()[0]).toMatchObject({ state: 'failing', lastError: 'no ICY metadata (icy-metaint missing)' });
     expect((await fetch(`${relay.url}/healthz`)).status).toBe(200);
   });
@@ -192,7 +185,7 @@ describe('the stream request', () => {
       socket.write(icyChunk(64, "StreamTitle='Old - School';"));
     });
     const url = new URL(server.url);
-    const relay = await relayFor(`icy+http://dj:s%40cret@${url.host}/;stream.mp3`);
+    const relay = await startRelay([`icy+http://dj:s%40cret@${url.host}/;stream.mp3`]);
     expect(relay.stations.get(';stream.mp3')!.state).toMatchObject({ station: { name: 'Old School' }, track: { text: 'Old - School' } });
     const [request] = server.requests;
     expect(request).toMatch(/^GET \/;stream\.mp3 HTTP\/1\.0\r\n/);
@@ -205,7 +198,7 @@ describe('the stream request', () => {
     const server = await rawServer((socket) => {
       socket.write(`HTTP/1.0 200 OK\r\nicy-metaint:64\r\nx-filler: ${'x'.repeat(20_000)}\r\n\r\n`);
     });
-    const relay = await relayFor(`icy+${server.url}/live`);
+    const relay = await startRelay([`icy+${server.url}/live`]);
     expect(relay.health()[0]).toMatchObject({ state: 'failing', lastError: 'invalid HTTP response' });
   });
 
@@ -219,12 +212,12 @@ describe('the stream request', () => {
         socket.write(icyChunk(64, "StreamTitle='Moved - Here';"));
       }
     });
-    const followed = await relayFor(`icy+${same.url}/old`);
+    const followed = await startRelay([`icy+${same.url}/old`]);
     expect(followed.stations.get('old')!.state.track?.text).toBe('Moved - Here');
     expect(same.requests.map((r) => r.split('\r\n')[0])).toEqual(['GET /old HTTP/1.0', 'GET /live HTTP/1.0']);
 
     const away = await rawServer((socket) => socket.end(`HTTP/1.0 302 Found\r\nLocation: http://localhost:${target.port}/live\r\n\r\n`));
-    const refused = await relayFor(`icy+${away.url}/live`);
+    const refused = await startRelay([`icy+${away.url}/live`]);
     expect(refused.health()[0]).toMatchObject({ state: 'failing', lastError: 'redirect to another host refused' });
     expect(station.streams).toBe(0);
   });

@@ -2,8 +2,8 @@
 import { apply, type NowPlaying } from '@now-playing/protocol';
 import { startFakeIcecast, type FakeIcecast, type FakeIcecastOptions } from '@now-playing/fake-icecast';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createRelay, type Relay, type RelayOptions } from '../src/index.js';
-import { captureLogs, closeAll, FAST, onCleanup, TestClient } from './helpers.js';
+
+import { closeAll, onCleanup, relayWsUrl, startRelay, TestClient } from './helpers.js';
 
 afterEach(closeAll);
 
@@ -13,14 +13,7 @@ async function fake(options: FakeIcecastOptions): Promise<FakeIcecast> {
   return server;
 }
 
-async function relayFor(upstream: string, options: Partial<RelayOptions> = {}): Promise<Relay> {
-  const relay = createRelay({ upstreams: [upstream], host: '127.0.0.1', port: 0, logLevel: 'silent', ...FAST, ...options }, { logger: captureLogs().logger });
-  await relay.start();
-  onCleanup(() => relay.stop(500));
-  return relay;
-}
 
-const wsUrl = (relay: Relay, station: string) => `${relay.url.replace('http', 'ws')}/ws?station=${encodeURIComponent(station)}`;
 
 async function until(client: TestClient, state: NowPlaying, done: (s: NowPlaying) => boolean, timeout = 3000): Promise<NowPlaying> {
   while (!done(state)) state = apply<NowPlaying>(state, (await client.next('patch', timeout)).patch);
@@ -36,7 +29,7 @@ describe('Shoutcast v2 (shoutcast+http://…)', () => {
         '/hq': { title: 'Miles Davis - So What', serverName: 'Jazz FM HQ', bitrate: 320 },
       },
     });
-    const relay = await relayFor(`shoutcast+${station.url}`);
+    const relay = await startRelay([`shoutcast+${station.url}`]);
     expect(relay.stations.list().map((s) => s.id)).toEqual(['sid/1', 'sid/2']);
     expect(relay.stations.get('sid/1')!.state).toMatchObject({
       station: { id: 'sid/1', name: 'Jazz FM', genre: 'Jazz' },
@@ -47,7 +40,7 @@ describe('Shoutcast v2 (shoutcast+http://…)', () => {
     });
     expect(relay.stations.get('sid/2')!.state).toMatchObject({ station: { name: 'Jazz FM HQ' }, bitrate: 320 });
 
-    const client = await TestClient.open(wsUrl(relay, 'sid/2'));
+    const client = await TestClient.open(relayWsUrl(relay, 'sid/2'));
     let state = (await client.next('snapshot')).data;
     station.setTitle('/hq', 'John Coltrane - Naima');
     state = await until(client, state, (s) => s.track?.text === 'John Coltrane - Naima');
@@ -61,8 +54,8 @@ describe('Shoutcast v2 (shoutcast+http://…)', () => {
 
   it('a failing status page is a stale station with the reason, recovered when healed', async () => {
     const station = await fake({ server: 'shoutcast-v2', mounts: { '/stream': { title: 'Kept - Title' } } });
-    const relay = await relayFor(`shoutcast+${station.url}`);
-    const client = await TestClient.open(wsUrl(relay, 'sid/1'));
+    const relay = await startRelay([`shoutcast+${station.url}`]);
+    const client = await TestClient.open(relayWsUrl(relay, 'sid/1'));
     let state = (await client.next('snapshot')).data;
     station.setFault({ kind: 'invalid-json' });
     state = await until(client, state, (s) => s.stale);
@@ -76,7 +69,7 @@ describe('Shoutcast v1 (shoutcast+http://…)', () => {
   it('reads 7.html with a browser User-Agent: the title keeps its commas, entities decoded once', async () => {
     const title = `AC/DC, "Live" & <Loud> - It's a Long Way, Björk &amp; friends`;
     const station = await fake({ server: 'shoutcast-v1', mounts: { '/live': { title, listeners: 5, bitrate: 96 } } });
-    const relay = await relayFor(`shoutcast+${station.url}`);
+    const relay = await startRelay([`shoutcast+${station.url}`]);
     expect(relay.stations.get('sid/1')!.state).toMatchObject({ online: true, listeners: 5, bitrate: 96, track: { text: title } });
     expect(station.statusRequests).toBeGreaterThan(0); // it read the page, not the stream the page turns into for non-browsers
     expect(station.streams).toBe(0);
@@ -84,8 +77,8 @@ describe('Shoutcast v1 (shoutcast+http://…)', () => {
 
   it('off air (status 0) is pushed and recovered', async () => {
     const station = await fake({ server: 'shoutcast-v1', mounts: { '/live': { title: 'A - B' } } });
-    const relay = await relayFor(`shoutcast+${station.url}`);
-    const client = await TestClient.open(wsUrl(relay, 'sid/1'));
+    const relay = await startRelay([`shoutcast+${station.url}`]);
+    const client = await TestClient.open(relayWsUrl(relay, 'sid/1'));
     let state = (await client.next('snapshot')).data;
     station.removeMount('/live');
     state = await until(client, state, (s) => !s.online);
@@ -98,8 +91,8 @@ describe('Shoutcast v1 (shoutcast+http://…)', () => {
     ['an endless body of another type', { kind: 'huge', bytes: 50 * 1024 * 1024, chunked: true } as const, 'response larger than 1048576 bytes'],
   ])('a 7.html that is %s is cut with a clear reason; the station stays, stale', async (_name, fault, reason) => {
     const station = await fake({ server: 'shoutcast-v1', mounts: { '/live': { title: 'Kept - Title' } } });
-    const relay = await relayFor(`shoutcast+${station.url}`);
-    const client = await TestClient.open(wsUrl(relay, 'sid/1'));
+    const relay = await startRelay([`shoutcast+${station.url}`]);
+    const client = await TestClient.open(relayWsUrl(relay, 'sid/1'));
     let state = (await client.next('snapshot')).data;
     station.setFault(fault);
     state = await until(client, state, (s) => s.stale);
